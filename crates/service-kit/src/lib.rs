@@ -1,1 +1,7 @@
-//! service-kit
+#![doc = include_str!("../README.md")]
+
+pub mod error;
+pub mod health;
+pub mod metrics;
+pub mod server;
+pub mod telemetry;

@@ -1,1 +1,28 @@
-fn main() {}
+//! `cairn`: the one binary of the Cairn stack.
+//!
+//! `cairn up` runs every server on one listener; later subcommands (the client) live here too.
+
+mod app;
+mod cli;
+mod config;
+mod up;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Up(args) => up::run(args),
+        cli::Command::Config(cli::ConfigCommand::Show(args)) => config::show(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line, the whole cause chain: operators read this in a terminal or a unit log.
+            eprintln!("cairn: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

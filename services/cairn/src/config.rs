@@ -1,0 +1,432 @@
+//! Configuration: typed, documented field by field, layered, validated before anything is served.
+//!
+//! Layers, later ones winning: built-in defaults → the TOML file given with `--config` →
+//! `CAIRN_` environment variables (nested fields joined with `__`, e.g. `CAIRN_LOG__FORMAT`) →
+//! command-line flags. Unknown keys in the file are errors (a typo must not silently fall back to
+//! a default); unknown `CAIRN_` variables are reported as warnings and ignored. `docs/configuration.md`
+//! documents every field; keep the two in step.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use service_kit::telemetry::{self, LogFormat};
+
+use crate::cli::ServerFlags;
+
+/// Prefix of the environment variables that configure Cairn.
+pub(crate) const ENV_PREFIX: &str = "CAIRN_";
+
+/// The whole configuration of `cairn up`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Config {
+    /// Address of the one HTTP listener that serves every API, `HOST:PORT`. Port 0 picks a free
+    /// port (the chosen address is printed on stdout). Default `127.0.0.1:3000`.
+    pub(crate) listen: String,
+    /// Directory holding keys, databases and the exported trust files. Created (mode 0700) if
+    /// missing. Default `./cairn-data`.
+    pub(crate) data_dir: PathBuf,
+    /// Seconds to wait for in-flight requests after SIGINT/SIGTERM before exiting anyway
+    /// (1–3600). Default 30.
+    pub(crate) shutdown_grace_seconds: u64,
+    /// Logging.
+    pub(crate) log: LogConfig,
+}
+
+/// The `[log]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct LogConfig {
+    /// `text` (default) or `json` (one object per line).
+    pub(crate) format: LogFormat,
+    /// A `tracing` filter directive, e.g. `info` or `info,cairn=debug`. `RUST_LOG`, when set,
+    /// overrides it. Default `info`.
+    pub(crate) filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:3000".to_owned(),
+            data_dir: PathBuf::from("./cairn-data"),
+            shutdown_grace_seconds: 30,
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+/// A configuration that passed validation, with its fields in their parsed forms.
+#[derive(Debug, Clone)]
+pub(crate) struct ValidConfig {
+    /// The listener address.
+    pub(crate) listen: SocketAddr,
+    /// Everything as loaded.
+    pub(crate) raw: Config,
+}
+
+/// The outcome of loading: the validated configuration plus warnings to log once logging is up.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) config: ValidConfig,
+    pub(crate) warnings: Vec<String>,
+}
+
+/// Load every layer, then validate. `env` is the process environment (a parameter so tests can
+/// pass their own).
+pub(crate) fn load(
+    flags: &ServerFlags,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<Loaded> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(path) = &flags.config {
+        if !path.is_file() {
+            anyhow::bail!("configuration file {} does not exist", path.display());
+        }
+        figment = figment.merge(Toml::file_exact(path));
+    }
+
+    let known = known_env_keys();
+    let mut warnings = Vec::new();
+    let mut env_pairs = Vec::new();
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let key = rest.to_ascii_lowercase().replace("__", ".");
+        if known.contains(&key) {
+            env_pairs.push((key, value));
+        } else {
+            warnings.push(format!(
+                "ignoring unknown environment variable {name} (not a configuration field)"
+            ));
+        }
+    }
+    for (key, value) in env_pairs {
+        // Values are parsed as figment's Env provider does (so `30` is a number, `true` a bool).
+        let parsed: figment::value::Value = value
+            .parse()
+            .unwrap_or_else(|_| figment::value::Value::from(value.clone()));
+        figment = figment.merge(Serialized::default(&key, parsed));
+    }
+
+    figment = figment.merge(Serialized::defaults(FlagLayer::from(flags)));
+    let config: Config = figment
+        .extract()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let config = validate(config)?;
+    Ok(Loaded { config, warnings })
+}
+
+/// The flags given on the command line, as a partial configuration (absent flags add nothing).
+#[derive(Debug, Serialize)]
+struct FlagLayer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log: Option<FlagLogLayer>,
+}
+
+#[derive(Debug, Serialize)]
+struct FlagLogLayer {
+    format: String,
+}
+
+impl From<&ServerFlags> for FlagLayer {
+    fn from(flags: &ServerFlags) -> Self {
+        FlagLayer {
+            listen: flags.listen.clone(),
+            data_dir: flags.data_dir.clone(),
+            log: flags
+                .log_format
+                .clone()
+                .map(|format| FlagLogLayer { format }),
+        }
+    }
+}
+
+/// Every configuration key as a dotted path (`log.format`), derived from the defaults so the
+/// list cannot drift from the struct.
+fn known_env_keys() -> Vec<String> {
+    fn walk(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&path, v, out);
+                }
+            }
+            _ => out.push(prefix.to_owned()),
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(value) = serde_json::to_value(Config::default()) {
+        walk("", &value, &mut out);
+    }
+    out
+}
+
+/// Domain checks that types alone do not express.
+fn validate(config: Config) -> anyhow::Result<ValidConfig> {
+    let listen: SocketAddr = config.listen.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "invalid configuration: listen = {:?} is not HOST:PORT with a numeric IP address \
+             (e.g. 127.0.0.1:3000 or [::1]:3000)",
+            config.listen
+        )
+    })?;
+    if config.data_dir.as_os_str().is_empty() {
+        anyhow::bail!("invalid configuration: data_dir must not be empty");
+    }
+    if !(1..=3600).contains(&config.shutdown_grace_seconds) {
+        anyhow::bail!(
+            "invalid configuration: shutdown_grace_seconds = {} is outside 1..=3600",
+            config.shutdown_grace_seconds
+        );
+    }
+    telemetry::parse_filter(&config.log.filter)
+        .map_err(|e| anyhow::anyhow!("invalid configuration: log.filter: {e}"))?;
+    Ok(ValidConfig {
+        listen,
+        raw: config,
+    })
+}
+
+/// `cairn config show`: print the effective configuration as TOML.
+pub(crate) fn show(flags: &ServerFlags) -> anyhow::Result<()> {
+    use std::io::Write;
+    let loaded = load(flags, std::env::vars())?;
+    for warning in &loaded.warnings {
+        eprintln!("cairn: warning: {warning}");
+    }
+    let text = toml_text(&loaded.config.raw)?;
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .context("writing to stdout")?;
+    Ok(())
+}
+
+fn toml_text(config: &Config) -> anyhow::Result<String> {
+    // figment re-exports no TOML serializer; build it by hand from the JSON form, which is
+    // small and flat (tables of scalars).
+    let value = serde_json::to_value(config)?;
+    let mut top = String::new();
+    let mut tables = String::new();
+    if let serde_json::Value::Object(map) = value {
+        for (key, v) in map {
+            match v {
+                serde_json::Value::Object(inner) => {
+                    tables.push_str(&format!("\n[{key}]\n"));
+                    for (k, v) in inner {
+                        tables.push_str(&format!("{k} = {}\n", toml_scalar(&v)));
+                    }
+                }
+                other => top.push_str(&format!("{key} = {}\n", toml_scalar(&other))),
+            }
+        }
+    }
+    Ok(top + &tables)
+}
+
+fn toml_scalar(value: &serde_json::Value) -> String {
+    // JSON strings, numbers and booleans are valid TOML scalars as written by serde_json.
+    value.to_string()
+}
+
+/// Resolve the data directory against the working directory, for messages and child paths.
+pub(crate) fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn write_file(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+        let path = dir.path().join("cairn.toml");
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+
+    #[test]
+    fn defaults_apply_without_any_layer() {
+        let loaded = load(&ServerFlags::default(), env(&[])).expect("defaults are valid");
+        assert_eq!(loaded.config.raw, Config::default());
+        assert_eq!(
+            loaded.config.listen,
+            "127.0.0.1:3000".parse().expect("addr")
+        );
+        assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn each_layer_overrides_the_previous_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = write_file(
+            &dir,
+            "listen = \"127.0.0.1:4000\"\ndata_dir = \"/from/file\"\nshutdown_grace_seconds = 5\n\
+             [log]\nformat = \"json\"\nfilter = \"debug\"\n",
+        );
+        let flags = ServerFlags {
+            config: Some(file.clone()),
+            ..ServerFlags::default()
+        };
+
+        // File over defaults.
+        let loaded = load(&flags, env(&[])).expect("file config");
+        assert_eq!(loaded.config.raw.listen, "127.0.0.1:4000");
+        assert_eq!(loaded.config.raw.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(loaded.config.raw.shutdown_grace_seconds, 5);
+        assert_eq!(loaded.config.raw.log.format, LogFormat::Json);
+
+        // Environment over file (including a nested field and a number).
+        let loaded = load(
+            &flags,
+            env(&[
+                ("CAIRN_LISTEN", "127.0.0.1:5000"),
+                ("CAIRN_SHUTDOWN_GRACE_SECONDS", "7"),
+                ("CAIRN_LOG__FORMAT", "text"),
+            ]),
+        )
+        .expect("env config");
+        assert_eq!(loaded.config.raw.listen, "127.0.0.1:5000");
+        assert_eq!(loaded.config.raw.shutdown_grace_seconds, 7);
+        assert_eq!(loaded.config.raw.log.format, LogFormat::Text);
+        assert_eq!(loaded.config.raw.data_dir, PathBuf::from("/from/file"));
+
+        // Flags over environment.
+        let flags = ServerFlags {
+            config: Some(file),
+            listen: Some("127.0.0.1:6000".to_owned()),
+            data_dir: Some(PathBuf::from("/from/flag")),
+            log_format: Some("json".to_owned()),
+        };
+        let loaded = load(
+            &flags,
+            env(&[
+                ("CAIRN_LISTEN", "127.0.0.1:5000"),
+                ("CAIRN_LOG__FORMAT", "text"),
+            ]),
+        )
+        .expect("flag config");
+        assert_eq!(loaded.config.raw.listen, "127.0.0.1:6000");
+        assert_eq!(loaded.config.raw.data_dir, PathBuf::from("/from/flag"));
+        assert_eq!(loaded.config.raw.log.format, LogFormat::Json);
+        // A field no flag sets keeps the environment's value... and the file's below it.
+        assert_eq!(loaded.config.raw.log.filter, "debug");
+    }
+
+    #[test]
+    fn unknown_file_keys_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = write_file(&dir, "lisen = \"127.0.0.1:4000\"\n");
+        let flags = ServerFlags {
+            config: Some(file),
+            ..ServerFlags::default()
+        };
+        let err = load(&flags, env(&[])).expect_err("typo must be rejected");
+        assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+    }
+
+    #[test]
+    fn unknown_env_vars_are_warned_about_and_ignored() {
+        let loaded = load(
+            &ServerFlags::default(),
+            env(&[
+                ("CAIRN_LISTN", "x"),
+                ("PATH", "/bin"),
+                ("CAIRN_LOG__FILTER", "warn"),
+            ]),
+        )
+        .expect("unknown env is not fatal");
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        assert!(loaded.warnings[0].contains("CAIRN_LISTN"));
+        assert_eq!(loaded.config.raw.log.filter, "warn");
+    }
+
+    #[test]
+    fn invalid_values_are_rejected_before_serving() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("CAIRN_LISTEN", "localhost")], "listen"),
+            (&[("CAIRN_LISTEN", "127.0.0.1:99999")], "listen"),
+            (
+                &[("CAIRN_SHUTDOWN_GRACE_SECONDS", "0")],
+                "shutdown_grace_seconds",
+            ),
+            (
+                &[("CAIRN_SHUTDOWN_GRACE_SECONDS", "-3")],
+                "shutdown_grace_seconds",
+            ),
+            (&[("CAIRN_LOG__FORMAT", "xml")], "format"),
+            (&[("CAIRN_LOG__FILTER", "info,[[[")], "log.filter"),
+            (&[("CAIRN_DATA_DIR", "")], "data_dir"),
+        ];
+        for (vars, needle) in cases {
+            let err = load(&ServerFlags::default(), env(vars))
+                .expect_err(&format!("{vars:?} must be rejected"));
+            let text = format!("{err:#}");
+            assert!(text.contains(needle), "{vars:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error() {
+        let flags = ServerFlags {
+            config: Some(PathBuf::from("/nonexistent/cairn.toml")),
+            ..ServerFlags::default()
+        };
+        let err = load(&flags, env(&[])).expect_err("missing file");
+        assert!(format!("{err:#}").contains("does not exist"));
+    }
+
+    #[test]
+    fn shown_toml_round_trips_through_the_loader() {
+        let config = Config {
+            listen: "[::1]:3100".to_owned(),
+            log: LogConfig {
+                filter: "info,cairn=debug".to_owned(),
+                ..LogConfig::default()
+            },
+            ..Config::default()
+        };
+        let text = toml_text(&config).expect("toml");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let flags = ServerFlags {
+            config: Some(write_file(&dir, &text)),
+            ..ServerFlags::default()
+        };
+        let loaded = load(&flags, env(&[])).expect("shown config loads");
+        assert_eq!(loaded.config.raw, config);
+    }
+}
