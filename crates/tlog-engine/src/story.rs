@@ -1,0 +1,211 @@
+//! The storage story: one scenario every [`LogStorage`] backend must pass, run by each backend's
+//! own tests (in-memory here, SQLite and PostgreSQL in their crates). Enabled by the
+//! `test-support` feature.
+//!
+//! Each step panics with a message naming the broken guarantee.
+
+use std::sync::Arc;
+
+use tlog_core::{Hash, MemoryTree, NodeId, leaf_hash, verify_inclusion};
+
+use crate::storage::{
+    BatchCommit, CommitOutcome, LogStorage, NewEntry, StorageError, StoredEntry, StoredHead,
+};
+use crate::{AppendOutcome, CheckpointSigner, EngineMetrics, Log, LogConfig, PendingEntry};
+
+/// Signs nothing: the "checkpoint" is `size root` as text. Enough for storage tests.
+#[derive(Debug, Default)]
+pub struct PlainTextSigner;
+
+impl CheckpointSigner for PlainTextSigner {
+    fn sign_checkpoint(&self, size: u64, root: &Hash) -> Result<Vec<u8>, String> {
+        Ok(format!("{size}\n{root}\n").into_bytes())
+    }
+}
+
+/// A batch that appends `leaves` to a tree currently holding `tree` (which is updated).
+fn batch_for(tree: &mut MemoryTree, leaves: &[Vec<u8>], time: i64, keys: &[&str]) -> BatchCommit {
+    let expected_size = tree.size();
+    let mut entries = Vec::new();
+    let mut nodes = Vec::new();
+    for leaf in leaves {
+        let index = tree.size();
+        let hash = leaf_hash(leaf);
+        tree.push(hash);
+        for node in tlog_core::nodes_completed_by(index) {
+            let hashes = tlog_core::HashReader::read_hashes(&*tree, &[node])
+                .expect("reference tree has every completed node");
+            nodes.push((node, hashes[0]));
+        }
+        entries.push(NewEntry {
+            entry: StoredEntry {
+                index,
+                leaf_hash: hash,
+                leaf: leaf.clone(),
+                integrated_time: time,
+            },
+            search_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        });
+    }
+    let root = tree.root();
+    let size = tree.size();
+    BatchCommit {
+        expected_size,
+        new_head: StoredHead {
+            size,
+            root,
+            checkpoint: format!("{size}\n{root}\n").into_bytes(),
+        },
+        entries,
+        nodes,
+    }
+}
+
+/// Run the whole story against a backend holding no log yet. `reopen` gives a second handle on
+/// the same stored log (a new connection or process view), used to check what is durable.
+pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStorage>) {
+    assert_eq!(
+        storage.load_head().await.expect("load head"),
+        None,
+        "a new log has no head"
+    );
+
+    // Creation, and a second creation losing the race.
+    let mut tree = MemoryTree::new();
+    let genesis = batch_for(&mut tree, &[b"genesis".to_vec()], 1_000, &[]);
+    assert_eq!(
+        storage.commit_batch(&genesis).await.expect("create"),
+        CommitOutcome::Committed
+    );
+    assert_eq!(
+        storage.commit_batch(&genesis).await.expect("create again"),
+        CommitOutcome::Conflict,
+        "creating an existing log must conflict"
+    );
+    assert_eq!(
+        reopen.load_head().await.expect("load").expect("head").size,
+        1,
+        "the committed head is visible to another handle"
+    );
+
+    // A batch against a stale size conflicts and writes nothing.
+    let mut stale_tree = MemoryTree::new();
+    let stale = batch_for(&mut stale_tree, &[b"stale".to_vec()], 1_001, &["stale"]);
+    assert_eq!(
+        storage.commit_batch(&stale).await.expect("stale commit"),
+        CommitOutcome::Conflict
+    );
+    assert!(storage.search_key("stale", 10).await.expect("search").is_empty());
+
+    // A large batch (beyond SQL parameter limits) with search keys.
+    let leaves: Vec<Vec<u8>> = (0..3_000).map(|i| format!("leaf {i}").into_bytes()).collect();
+    let big = batch_for(&mut tree, &leaves, 1_002, &["sha256:abc", "alice@example.com"]);
+    assert_eq!(
+        storage.commit_batch(&big).await.expect("big batch"),
+        CommitOutcome::Committed
+    );
+    let head = reopen.load_head().await.expect("load").expect("head");
+    assert_eq!(head, big.new_head, "head round-trips exactly");
+
+    // A batch repeating a stored leaf conflicts as a whole and writes nothing.
+    let mut dup_tree = tree.clone();
+    let dup = batch_for(&mut dup_tree, &[b"fresh".to_vec(), b"leaf 7".to_vec()], 1_003, &["dup"]);
+    assert_eq!(
+        storage.commit_batch(&dup).await.expect("dup batch"),
+        CommitOutcome::Conflict,
+        "a leaf that is already stored must make the batch conflict"
+    );
+    assert_eq!(storage.load_head().await.expect("load").expect("head").size, 3_001);
+    assert_eq!(
+        storage
+            .find_leaf_hashes(&[leaf_hash(b"fresh")])
+            .await
+            .expect("find"),
+        vec![None],
+        "nothing of a conflicting batch is written"
+    );
+
+    // Entries read back exactly.
+    let entry = reopen.entry_by_index(1_234).await.expect("read").expect("entry");
+    assert_eq!(entry.index, 1_234);
+    assert_eq!(entry.leaf, b"leaf 1233");
+    assert_eq!(entry.leaf_hash, leaf_hash(b"leaf 1233"));
+    assert_eq!(entry.integrated_time, 1_002);
+    assert_eq!(reopen.entry_by_index(3_001).await.expect("read"), None);
+    assert_eq!(reopen.entry_by_index(u64::MAX).await.expect("read"), None);
+
+    // Leaf lookup in one call, order preserved, unknown ones absent.
+    let found = reopen
+        .find_leaf_hashes(&[leaf_hash(b"leaf 10"), leaf_hash(b"nope"), leaf_hash(b"genesis")])
+        .await
+        .expect("find");
+    assert_eq!(found, vec![Some(11), None, Some(0)]);
+
+    // Search keys: ascending, limited.
+    let hits = reopen.search_key("alice@example.com", 5).await.expect("search");
+    assert_eq!(hits, vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        reopen.search_key("sha256:abc", 10_000).await.expect("search").len(),
+        3_000
+    );
+    assert!(reopen.search_key("bob@example.com", 5).await.expect("search").is_empty());
+
+    // Nodes: every completed node readable in one call, in the order asked; a missing one is an error.
+    let wanted = [
+        NodeId { level: 11, index: 0 },
+        NodeId { level: 0, index: 3_000 },
+        NodeId { level: 3, index: 100 },
+    ];
+    let got = reopen.read_nodes(&wanted).await.expect("read nodes");
+    let expected = tlog_core::HashReader::read_hashes(&tree, &wanted).expect("reference");
+    assert_eq!(got, expected);
+    match reopen.read_nodes(&[NodeId { level: 12, index: 0 }]).await {
+        Err(StorageError::Corrupt(_)) => {}
+        other => panic!("a node that was never written must be Corrupt, got {other:?}"),
+    }
+
+    // The engine over this storage: appends through it are durable and provable.
+    let log = Log::open(
+        storage.clone(),
+        Arc::new(PlainTextSigner),
+        LogConfig::default(),
+        EngineMetrics::unregistered(),
+        None,
+    )
+    .await
+    .expect("engine opens the stored log");
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            log.append(PendingEntry {
+                leaf: format!("engine {i}").into_bytes(),
+                search_keys: vec!["engine".to_owned()],
+            })
+            .await
+        }));
+    }
+    for task in tasks {
+        match task.await.expect("task").expect("append") {
+            AppendOutcome::Appended(a) => {
+                verify_inclusion(&a.leaf_hash, a.index, a.head.size, &a.inclusion_proof, &a.head.root)
+                    .expect("proof verifies");
+            }
+            AppendOutcome::Duplicate { index } => panic!("unexpected duplicate {index}"),
+        }
+    }
+    let reopened = Log::open(
+        reopen.clone(),
+        Arc::new(PlainTextSigner),
+        LogConfig::default(),
+        EngineMetrics::unregistered(),
+        None,
+    )
+    .await
+    .expect("a second handle opens and checks the stored tree");
+    assert_eq!(reopened.head().size, 3_201);
+    assert_eq!(
+        reopen.search_key("engine", 1_000).await.expect("search").len(),
+        200
+    );
+}
