@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod health;
+pub mod keyfile;
 pub mod metrics;
 pub mod server;
 pub mod telemetry;
