@@ -1,17 +1,20 @@
-//! Signing and verification keys for every Cairn service and the client.
-//!
-//! One abstraction over the key types Sigstore uses: ECDSA P-256 and P-384, Ed25519, and RSA
-//! (verification only). Keys travel as DER `SubjectPublicKeyInfo` (SPKI) and PEM; private keys
-//! load from PKCS#8 (and SEC1 `EC PRIVATE KEY`) PEM. The arithmetic is aws-lc-rs; the encodings
-//! are RustCrypto's `der`/`spki`/`pkcs8`.
+#![doc = include_str!("../README.md")]
 //!
 //! This crate is pure: no I/O, no async runtime. Key *storage* (files, PKCS#11) lives in the
 //! services, which hand bytes to this crate.
-//!
-//! API CONTRACT (stub written before the implementation; the implementation must keep these
-//! names and signatures, and may add more).
+
+mod asn1;
+mod pem;
+mod public_key;
+mod signer;
+
+use std::fmt;
+use std::str::FromStr;
 
 use thiserror::Error;
+
+pub use public_key::PublicKey;
+pub use signer::{Signer, SoftwareSigner};
 
 /// Hash algorithms used by Sigstore signatures and digests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,6 +113,9 @@ pub enum KeyError {
     /// The key material was rejected by the crypto backend (for example, not on the curve).
     #[error("key rejected: {0}")]
     Rejected(String),
+    /// The crypto backend failed to generate or export a key.
+    #[error("key generation failed")]
+    GenerationFailed,
 }
 
 /// Why a signature did not verify.
@@ -151,133 +157,93 @@ pub enum SignError {
     Backend(String),
 }
 
-/// A parsed public key: its DER SPKI plus a verifier ready to use.
-///
-/// Construct with [`PublicKey::from_spki_der`] or [`PublicKey::from_pem`]. Cheap to clone.
-#[derive(Clone)]
-pub struct PublicKey {
-    _private: (),
+/// A string that names no [`SigningAlgorithm`].
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("unknown signing algorithm {input:?} (expected ecdsa-p256, ecdsa-p384 or ed25519)")]
+pub struct UnknownSigningAlgorithm {
+    /// The string given.
+    pub input: String,
 }
 
-impl std::fmt::Debug for PublicKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PublicKey").finish_non_exhaustive()
-    }
-}
+impl SigningAlgorithm {
+    /// Every algorithm, in a stable order (for CLI help and tests).
+    pub const ALL: [SigningAlgorithm; 3] = [
+        SigningAlgorithm::EcdsaP256Sha256,
+        SigningAlgorithm::EcdsaP384Sha384,
+        SigningAlgorithm::Ed25519,
+    ];
 
-#[allow(clippy::todo, unused_variables)]
-impl PublicKey {
-    /// Parse a DER `SubjectPublicKeyInfo`. Accepts id-ecPublicKey with the P-256 or P-384
-    /// named curve (uncompressed or compressed point), id-Ed25519, and rsaEncryption (≥ 2048 bits).
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        todo!()
+    /// The configuration name: `ecdsa-p256`, `ecdsa-p384` or `ed25519`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SigningAlgorithm::EcdsaP256Sha256 => "ecdsa-p256",
+            SigningAlgorithm::EcdsaP384Sha384 => "ecdsa-p384",
+            SigningAlgorithm::Ed25519 => "ed25519",
+        }
     }
-    /// Parse a PEM `PUBLIC KEY` block.
-    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        todo!()
+
+    /// The kind of key this algorithm signs with.
+    pub fn key_kind(self) -> KeyKind {
+        match self {
+            SigningAlgorithm::EcdsaP256Sha256 => KeyKind::EcdsaP256,
+            SigningAlgorithm::EcdsaP384Sha384 => KeyKind::EcdsaP384,
+            SigningAlgorithm::Ed25519 => KeyKind::Ed25519,
+        }
     }
-    /// The DER SPKI, in the canonical form (as re-encoded, not as given).
-    pub fn spki_der(&self) -> &[u8] {
-        todo!()
-    }
-    /// PEM `PUBLIC KEY` with 64-column base64 lines and a trailing newline.
-    pub fn to_pem(&self) -> String {
-        todo!()
-    }
-    /// What kind of key this is.
-    pub fn kind(&self) -> KeyKind {
-        todo!()
-    }
-    /// The scheme a signature by this key uses unless told otherwise (P-256 → SHA-256, P-384 →
-    /// SHA-384, Ed25519 → pure, RSA → PKCS#1 v1.5 SHA-256).
-    pub fn default_scheme(&self) -> SignatureScheme {
-        todo!()
-    }
-    /// The raw 32-byte Ed25519 public key, if this is one.
-    pub fn ed25519_raw(&self) -> Option<[u8; 32]> {
-        todo!()
-    }
-    /// SHA-256 of the DER SPKI (Rekor's log ID, and the source of its 4-byte key hints).
-    pub fn spki_sha256(&self) -> [u8; 32] {
-        todo!()
-    }
-    /// Verify `signature` over `message` with [`PublicKey::default_scheme`].
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-        todo!()
-    }
-    /// Verify `signature` over `message` with an explicit scheme.
-    pub fn verify_with(
-        &self,
-        scheme: SignatureScheme,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), VerifyError> {
-        todo!()
-    }
-    /// Verify a signature over a message of which only the digest is known (ECDSA and RSA
-    /// PKCS#1 v1.5). `digest.len()` must equal `hash.digest_len()`.
-    pub fn verify_prehashed(
-        &self,
-        hash: HashAlgorithm,
-        digest: &[u8],
-        signature: &[u8],
-    ) -> Result<(), VerifyError> {
-        todo!()
+
+    /// The scheme of the signatures this algorithm produces.
+    pub fn scheme(self) -> SignatureScheme {
+        match self {
+            SigningAlgorithm::EcdsaP256Sha256 => SignatureScheme::EcdsaP256Sha256,
+            SigningAlgorithm::EcdsaP384Sha384 => SignatureScheme::EcdsaP384Sha384,
+            SigningAlgorithm::Ed25519 => SignatureScheme::Ed25519,
+        }
     }
 }
 
-/// Anything that can sign: an in-memory key today, an HSM (PKCS#11) or KMS key later.
-///
-/// Implementations must be usable from many threads at once.
-pub trait Signer: Send + Sync + std::fmt::Debug {
-    /// The public half of the signing key.
-    fn public_key(&self) -> &PublicKey;
-    /// Sign `message` with the key's default scheme (ECDSA: DER signature over the scheme's hash
-    /// of `message`; Ed25519: pure).
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError>;
-}
-
-/// A private key held in process memory (generated, or loaded from PKCS#8 / SEC1).
-pub struct SoftwareSigner {
-    _private: (),
-}
-
-impl std::fmt::Debug for SoftwareSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SoftwareSigner").finish_non_exhaustive()
+impl fmt::Display for SigningAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
-#[allow(clippy::todo, unused_variables)]
-impl SoftwareSigner {
-    /// Generate a fresh key.
-    pub fn generate(alg: SigningAlgorithm) -> Result<Self, KeyError> {
-        todo!()
-    }
-    /// Load an unencrypted PKCS#8 `PrivateKeyInfo` (DER).
-    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
-        todo!()
-    }
-    /// Load a PEM `PRIVATE KEY` (PKCS#8) or `EC PRIVATE KEY` (SEC1) block.
-    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        todo!()
-    }
-    /// The algorithm this key signs with.
-    pub fn algorithm(&self) -> SigningAlgorithm {
-        todo!()
-    }
-    /// The private key as PKCS#8 PEM (`PRIVATE KEY`), zeroized on drop.
-    pub fn to_pkcs8_pem(&self) -> zeroize::Zeroizing<String> {
-        todo!()
+impl FromStr for SigningAlgorithm {
+    type Err = UnknownSigningAlgorithm;
+
+    /// Parse a configuration name as written by `Display` (exact, lower case).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SigningAlgorithm::ALL
+            .into_iter()
+            .find(|alg| alg.name() == s)
+            .ok_or_else(|| UnknownSigningAlgorithm {
+                input: s.to_owned(),
+            })
     }
 }
 
-#[allow(clippy::todo, unused_variables)]
-impl Signer for SoftwareSigner {
-    fn public_key(&self) -> &PublicKey {
-        todo!()
+impl SignatureScheme {
+    /// The hash applied to the message, or `None` for pure Ed25519.
+    pub fn hash_algorithm(self) -> Option<HashAlgorithm> {
+        match self {
+            SignatureScheme::EcdsaP256Sha256
+            | SignatureScheme::RsaPkcs1Sha256
+            | SignatureScheme::RsaPssSha256 => Some(HashAlgorithm::Sha256),
+            SignatureScheme::EcdsaP384Sha384 | SignatureScheme::RsaPkcs1Sha384 => {
+                Some(HashAlgorithm::Sha384)
+            }
+            SignatureScheme::RsaPkcs1Sha512 => Some(HashAlgorithm::Sha512),
+            SignatureScheme::Ed25519 => None,
+        }
     }
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
-        todo!()
+}
+
+impl HashAlgorithm {
+    /// The aws-lc-rs digest algorithm with this output.
+    fn aws_lc(self) -> &'static aws_lc_rs::digest::Algorithm {
+        match self {
+            HashAlgorithm::Sha256 => &aws_lc_rs::digest::SHA256,
+            HashAlgorithm::Sha384 => &aws_lc_rs::digest::SHA384,
+            HashAlgorithm::Sha512 => &aws_lc_rs::digest::SHA512,
+        }
     }
 }
