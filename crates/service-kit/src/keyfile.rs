@@ -74,10 +74,11 @@ pub fn load_or_generate(
             Ok((Arc::new(signer), KeyOrigin::Loaded))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let signer = SoftwareSigner::generate(algorithm).map_err(|source| KeyFileError::Key {
-                path: path.to_owned(),
-                source,
-            })?;
+            let signer =
+                SoftwareSigner::generate(algorithm).map_err(|source| KeyFileError::Key {
+                    path: path.to_owned(),
+                    source,
+                })?;
             if let Some(parent) = path.parent() {
                 create_private_dir(parent).map_err(io)?;
             }
@@ -132,7 +133,10 @@ mod tests {
         let (second, origin) =
             load_or_generate(&path, SigningAlgorithm::EcdsaP256Sha256).expect("load");
         assert_eq!(origin, KeyOrigin::Loaded);
-        assert_eq!(first.public_key().spki_der(), second.public_key().spki_der());
+        assert_eq!(
+            first.public_key().spki_der(),
+            second.public_key().spki_der()
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

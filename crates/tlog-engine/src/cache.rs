@@ -38,7 +38,11 @@ impl NodeCache {
             }
         }
         let horizon = size.saturating_sub(self.recent_leaves);
-        for (level, map) in levels.iter_mut().enumerate().take(usize::from(PERMANENT_LEVEL)) {
+        for (level, map) in levels
+            .iter_mut()
+            .enumerate()
+            .take(usize::from(PERMANENT_LEVEL))
+        {
             // Keep nodes whose first leaf is at or after the horizon.
             let first_kept = horizon >> level;
             if map.first_key_value().is_some_and(|(k, _)| *k < first_kept) {

@@ -9,8 +9,8 @@ pub mod storage;
 pub mod story;
 
 pub use log::{
-    AppendError, AppendOutcome, Appended, CheckpointSigner, Log, LogConfig, OpenError, PendingEntry,
-    ReadError,
+    AppendError, AppendOutcome, Appended, CheckpointSigner, Log, LogConfig, OpenError,
+    PendingEntry, ReadError,
 };
 pub use metrics::EngineMetrics;
 pub use storage::{

@@ -272,7 +272,9 @@ impl Log {
         match self.queue.try_send(pending) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.inner.metrics.rejected(&self.inner.config.name, "overloaded");
+                self.inner
+                    .metrics
+                    .rejected(&self.inner.config.name, "overloaded");
                 return Err(AppendError::Overloaded);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => return Err(AppendError::ShuttingDown),
@@ -290,11 +292,19 @@ impl Log {
                     .await
                     .map_err(|e| AppendError::Proof(e.to_string()))?;
                 // Never hand out a proof that does not verify against the root we signed.
-                tlog_core::verify_inclusion(&leaf_hash, index, head.size, &inclusion_proof, &head.root)
-                    .map_err(|e| {
-                        self.inner.metrics.rejected(&self.inner.config.name, "proof_self_check");
-                        AppendError::Proof(e.to_string())
-                    })?;
+                tlog_core::verify_inclusion(
+                    &leaf_hash,
+                    index,
+                    head.size,
+                    &inclusion_proof,
+                    &head.root,
+                )
+                .map_err(|e| {
+                    self.inner
+                        .metrics
+                        .rejected(&self.inner.config.name, "proof_self_check");
+                    AppendError::Proof(e.to_string())
+                })?;
                 self.inner
                     .metrics
                     .append_latency(&self.inner.config.name, started.elapsed());
@@ -319,13 +329,19 @@ impl Log {
             )));
         }
         self.inner
-            .compute(&mut HashMap::new(), |r| tlog_core::inclusion_proof(index, size, r))
+            .compute(&mut HashMap::new(), |r| {
+                tlog_core::inclusion_proof(index, size, r)
+            })
             .await
     }
 
     /// Consistency proof from `old_size` to `new_size` (`0 < old_size <= new_size <=` the newest
     /// committed size).
-    pub async fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, ReadError> {
+    pub async fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Vec<Hash>, ReadError> {
         self.check_size(new_size).await?;
         if old_size == 0 || old_size > new_size {
             return Err(ReadError::BadRequest(format!(
@@ -417,7 +433,12 @@ async fn create(
                 entry: stored,
                 search_keys: entry.search_keys,
             };
-            (vec![new], vec![(NodeId { level: 0, index: 0 }, hash)], hash, 1)
+            (
+                vec![new],
+                vec![(NodeId { level: 0, index: 0 }, hash)],
+                hash,
+                1,
+            )
         }
         None => (Vec::new(), Vec::new(), tlog_core::empty_root(), 0),
     };
@@ -438,10 +459,9 @@ async fn create(
     match storage.commit_batch(&batch).await? {
         CommitOutcome::Committed => Ok(head),
         // Another process created it first: use theirs.
-        CommitOutcome::Conflict => storage
-            .load_head()
-            .await?
-            .ok_or_else(|| StorageError::Corrupt("log creation conflicted but no head exists".into()).into()),
+        CommitOutcome::Conflict => storage.load_head().await?.ok_or_else(|| {
+            StorageError::Corrupt("log creation conflicted but no head exists".into()).into()
+        }),
     }
 }
 
@@ -489,7 +509,11 @@ impl Inner {
                 Err(Attempt::Missing(missing)) => missing,
                 Err(Attempt::Failed(err)) => return Err(ReadError::BadRequest(err.to_string())),
             };
-            let hashes = self.storage.read_nodes(&missing).await.map_err(read_storage)?;
+            let hashes = self
+                .storage
+                .read_nodes(&missing)
+                .await
+                .map_err(read_storage)?;
             if hashes.len() != missing.len() {
                 return Err(ReadError::Storage(format!(
                     "asked for {} nodes, storage returned {}",

@@ -91,9 +91,7 @@ impl LogStorage for MemoryStorage {
             }
         }
         for new in &batch.entries {
-            state
-                .by_leaf
-                .insert(new.entry.leaf_hash, new.entry.index);
+            state.by_leaf.insert(new.entry.leaf_hash, new.entry.index);
             for key in &new.search_keys {
                 state
                     .keys
@@ -138,7 +136,10 @@ impl LogStorage for MemoryStorage {
 
     async fn find_leaf_hashes(&self, hashes: &[Hash]) -> Result<Vec<Option<u64>>, StorageError> {
         let state = self.lock();
-        Ok(hashes.iter().map(|h| state.by_leaf.get(h).copied()).collect())
+        Ok(hashes
+            .iter()
+            .map(|h| state.by_leaf.get(h).copied())
+            .collect())
     }
 
     async fn search_key(&self, key: &str, limit: usize) -> Result<Vec<u64>, StorageError> {

@@ -50,7 +50,11 @@ impl EngineMetrics {
     /// Create the metrics and register them (names start `log_`; the registry adds its prefix).
     pub fn register(registry: &mut Registry) -> Self {
         let metrics = Self::unregistered();
-        registry.register("log_entries_appended", "Entries appended", metrics.appended.clone());
+        registry.register(
+            "log_entries_appended",
+            "Entries appended",
+            metrics.appended.clone(),
+        );
         registry.register(
             "log_appends_rejected",
             "Appends refused by the engine, by reason",
@@ -61,7 +65,11 @@ impl EngineMetrics {
             "Batches that lost the head compare-and-swap to another writer",
             metrics.conflicts.clone(),
         );
-        registry.register("log_batch_entries", "Entries per sequenced batch", metrics.batch_size.clone());
+        registry.register(
+            "log_batch_entries",
+            "Entries per sequenced batch",
+            metrics.batch_size.clone(),
+        );
         registry.register(
             "log_commit_duration_seconds",
             "Time to durably commit one batch",
@@ -72,7 +80,11 @@ impl EngineMetrics {
             "Time from enqueue to a verified inclusion proof",
             metrics.append_seconds.clone(),
         );
-        registry.register("log_tree_size", "Leaves in the newest known tree", metrics.tree_size.clone());
+        registry.register(
+            "log_tree_size",
+            "Leaves in the newest known tree",
+            metrics.tree_size.clone(),
+        );
         registry.register(
             "log_checkpoint_timestamp_seconds",
             "Unix time at which this process last saw the head move (checkpoint age = now - this)",
@@ -96,11 +108,15 @@ impl EngineMetrics {
     }
 
     fn label(log: &str) -> LogLabel {
-        LogLabel { log: log.to_owned() }
+        LogLabel {
+            log: log.to_owned(),
+        }
     }
 
     pub(crate) fn batch(&self, log: &str, entries: usize) {
-        self.batch_size.get_or_create(&Self::label(log)).observe(entries as f64);
+        self.batch_size
+            .get_or_create(&Self::label(log))
+            .observe(entries as f64);
     }
 
     pub(crate) fn commit_latency(&self, log: &str, took: Duration) {

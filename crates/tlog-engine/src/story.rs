@@ -95,11 +95,24 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
         storage.commit_batch(&stale).await.expect("stale commit"),
         CommitOutcome::Conflict
     );
-    assert!(storage.search_key("stale", 10).await.expect("search").is_empty());
+    assert!(
+        storage
+            .search_key("stale", 10)
+            .await
+            .expect("search")
+            .is_empty()
+    );
 
     // A large batch (beyond SQL parameter limits) with search keys.
-    let leaves: Vec<Vec<u8>> = (0..3_000).map(|i| format!("leaf {i}").into_bytes()).collect();
-    let big = batch_for(&mut tree, &leaves, 1_002, &["sha256:abc", "alice@example.com"]);
+    let leaves: Vec<Vec<u8>> = (0..3_000)
+        .map(|i| format!("leaf {i}").into_bytes())
+        .collect();
+    let big = batch_for(
+        &mut tree,
+        &leaves,
+        1_002,
+        &["sha256:abc", "alice@example.com"],
+    );
     assert_eq!(
         storage.commit_batch(&big).await.expect("big batch"),
         CommitOutcome::Committed
@@ -109,13 +122,21 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
 
     // A batch repeating a stored leaf conflicts as a whole and writes nothing.
     let mut dup_tree = tree.clone();
-    let dup = batch_for(&mut dup_tree, &[b"fresh".to_vec(), b"leaf 7".to_vec()], 1_003, &["dup"]);
+    let dup = batch_for(
+        &mut dup_tree,
+        &[b"fresh".to_vec(), b"leaf 7".to_vec()],
+        1_003,
+        &["dup"],
+    );
     assert_eq!(
         storage.commit_batch(&dup).await.expect("dup batch"),
         CommitOutcome::Conflict,
         "a leaf that is already stored must make the batch conflict"
     );
-    assert_eq!(storage.load_head().await.expect("load").expect("head").size, 3_001);
+    assert_eq!(
+        storage.load_head().await.expect("load").expect("head").size,
+        3_001
+    );
     assert_eq!(
         storage
             .find_leaf_hashes(&[leaf_hash(b"fresh")])
@@ -126,7 +147,11 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
     );
 
     // Entries read back exactly.
-    let entry = reopen.entry_by_index(1_234).await.expect("read").expect("entry");
+    let entry = reopen
+        .entry_by_index(1_234)
+        .await
+        .expect("read")
+        .expect("entry");
     assert_eq!(entry.index, 1_234);
     assert_eq!(entry.leaf, b"leaf 1233");
     assert_eq!(entry.leaf_hash, leaf_hash(b"leaf 1233"));
@@ -136,30 +161,62 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
 
     // Leaf lookup in one call, order preserved, unknown ones absent.
     let found = reopen
-        .find_leaf_hashes(&[leaf_hash(b"leaf 10"), leaf_hash(b"nope"), leaf_hash(b"genesis")])
+        .find_leaf_hashes(&[
+            leaf_hash(b"leaf 10"),
+            leaf_hash(b"nope"),
+            leaf_hash(b"genesis"),
+        ])
         .await
         .expect("find");
     assert_eq!(found, vec![Some(11), None, Some(0)]);
 
     // Search keys: ascending, limited.
-    let hits = reopen.search_key("alice@example.com", 5).await.expect("search");
+    let hits = reopen
+        .search_key("alice@example.com", 5)
+        .await
+        .expect("search");
     assert_eq!(hits, vec![1, 2, 3, 4, 5]);
     assert_eq!(
-        reopen.search_key("sha256:abc", 10_000).await.expect("search").len(),
+        reopen
+            .search_key("sha256:abc", 10_000)
+            .await
+            .expect("search")
+            .len(),
         3_000
     );
-    assert!(reopen.search_key("bob@example.com", 5).await.expect("search").is_empty());
+    assert!(
+        reopen
+            .search_key("bob@example.com", 5)
+            .await
+            .expect("search")
+            .is_empty()
+    );
 
     // Nodes: every completed node readable in one call, in the order asked; a missing one is an error.
     let wanted = [
-        NodeId { level: 11, index: 0 },
-        NodeId { level: 0, index: 3_000 },
-        NodeId { level: 3, index: 100 },
+        NodeId {
+            level: 11,
+            index: 0,
+        },
+        NodeId {
+            level: 0,
+            index: 3_000,
+        },
+        NodeId {
+            level: 3,
+            index: 100,
+        },
     ];
     let got = reopen.read_nodes(&wanted).await.expect("read nodes");
     let expected = tlog_core::HashReader::read_hashes(&tree, &wanted).expect("reference");
     assert_eq!(got, expected);
-    match reopen.read_nodes(&[NodeId { level: 12, index: 0 }]).await {
+    match reopen
+        .read_nodes(&[NodeId {
+            level: 12,
+            index: 0,
+        }])
+        .await
+    {
         Err(StorageError::Corrupt(_)) => {}
         other => panic!("a node that was never written must be Corrupt, got {other:?}"),
     }
@@ -188,8 +245,14 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
     for task in tasks {
         match task.await.expect("task").expect("append") {
             AppendOutcome::Appended(a) => {
-                verify_inclusion(&a.leaf_hash, a.index, a.head.size, &a.inclusion_proof, &a.head.root)
-                    .expect("proof verifies");
+                verify_inclusion(
+                    &a.leaf_hash,
+                    a.index,
+                    a.head.size,
+                    &a.inclusion_proof,
+                    &a.head.root,
+                )
+                .expect("proof verifies");
             }
             AppendOutcome::Duplicate { index } => panic!("unexpected duplicate {index}"),
         }
@@ -205,7 +268,11 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
     .expect("a second handle opens and checks the stored tree");
     assert_eq!(reopened.head().size, 3_201);
     assert_eq!(
-        reopen.search_key("engine", 1_000).await.expect("search").len(),
+        reopen
+            .search_key("engine", 1_000)
+            .await
+            .expect("search")
+            .len(),
         200
     );
 }

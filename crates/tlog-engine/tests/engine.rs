@@ -52,10 +52,20 @@ fn appended(outcome: AppendOutcome) -> Appended {
 
 fn check_proof(a: &Appended, leaf: &[u8]) {
     assert_eq!(a.leaf_hash, leaf_hash(leaf));
-    verify_inclusion(&a.leaf_hash, a.index, a.head.size, &a.inclusion_proof, &a.head.root)
-        .expect("returned proof verifies against the returned head");
+    verify_inclusion(
+        &a.leaf_hash,
+        a.index,
+        a.head.size,
+        &a.inclusion_proof,
+        &a.head.root,
+    )
+    .expect("returned proof verifies against the returned head");
     let expected = format!("{} {}", a.head.size, a.head.root);
-    assert_eq!(a.head.checkpoint, expected.as_bytes(), "head carries its signed checkpoint");
+    assert_eq!(
+        a.head.checkpoint,
+        expected.as_bytes(),
+        "head carries its signed checkpoint"
+    );
 }
 
 #[tokio::test]
@@ -93,7 +103,11 @@ async fn concurrent_appends_are_batched_and_match_an_independent_tree() {
     }
     by_index.sort();
     let indexes: Vec<u64> = by_index.iter().map(|(i, _)| *i).collect();
-    assert_eq!(indexes, (1..=count).collect::<Vec<u64>>(), "dense, unique indexes");
+    assert_eq!(
+        indexes,
+        (1..=count).collect::<Vec<u64>>(),
+        "dense, unique indexes"
+    );
 
     // Independent reference: the same leaves in index order.
     let mut reference = MemoryTree::new();
@@ -104,7 +118,10 @@ async fn concurrent_appends_are_batched_and_match_an_independent_tree() {
     let head = log.head();
     assert_eq!(head.size, count + 1);
     assert_eq!(head.root, reference.root());
-    assert_eq!(log.root_at(head.size).await.expect("root"), reference.root());
+    assert_eq!(
+        log.root_at(head.size).await.expect("root"),
+        reference.root()
+    );
 
     let signatures = signer.signed.load(Ordering::SeqCst);
     let commits = storage.commit_count();
@@ -112,7 +129,10 @@ async fn concurrent_appends_are_batched_and_match_an_independent_tree() {
         commits < count as u64 / 2,
         "{commits} commits for {count} entries: appends were not batched"
     );
-    assert_eq!(signatures as u64, commits, "one checkpoint signature per batch");
+    assert_eq!(
+        signatures as u64, commits,
+        "one checkpoint signature per batch"
+    );
 
     // Every stored entry reads back, and search keys index them.
     for (index, text) in &by_index {
@@ -136,7 +156,9 @@ async fn duplicates_are_found_across_and_within_batches() {
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let log = log.clone();
-        tasks.push(tokio::spawn(async move { log.append(entry("burst")).await }));
+        tasks.push(tokio::spawn(
+            async move { log.append(entry("burst")).await },
+        ));
     }
     let mut new_index = None;
     let mut duplicates = Vec::new();
@@ -151,7 +173,10 @@ async fn duplicates_are_found_across_and_within_batches() {
     }
     let new_index = new_index.expect("one copy appended");
     assert_eq!(duplicates.len(), 19);
-    assert!(duplicates.iter().all(|&i| i == new_index), "{duplicates:?} vs {new_index}");
+    assert!(
+        duplicates.iter().all(|&i| i == new_index),
+        "{duplicates:?} vs {new_index}"
+    );
     assert_eq!(log.head().size, 3);
 }
 
@@ -160,7 +185,10 @@ async fn a_failed_commit_appends_nothing_and_the_log_carries_on() {
     let storage = Arc::new(MemoryStorage::new());
     let log = open(storage.clone(), Arc::default()).await;
     storage.inject_commit_fault(CommitFault::FailAndDiscard);
-    let err = log.append(entry("lost")).await.expect_err("injected failure");
+    let err = log
+        .append(entry("lost"))
+        .await
+        .expect_err("injected failure");
     assert!(matches!(err, AppendError::Storage(_)), "{err:?}");
     assert_eq!(log.head().size, 1);
     assert!(log.entry(1).await.expect("read").is_none());
@@ -174,7 +202,10 @@ async fn an_ambiguous_failure_that_landed_is_recovered_from() {
     let storage = Arc::new(MemoryStorage::new());
     let log = open(storage.clone(), Arc::default()).await;
     storage.inject_commit_fault(CommitFault::FailButPersist);
-    let err = log.append(entry("landed")).await.expect_err("injected failure");
+    let err = log
+        .append(entry("landed"))
+        .await
+        .expect_err("injected failure");
     assert!(matches!(err, AppendError::Storage(_)), "{err:?}");
     // The write landed: the engine re-read the head, a retry is a duplicate, and new entries
     // continue after it.
@@ -220,8 +251,14 @@ async fn two_writers_on_one_storage_never_fork_the_log() {
             .consistency_proof(r.head.size, final_head.size)
             .await
             .expect("consistency proof");
-        verify_consistency(r.head.size, final_head.size, &r.head.root, &final_head.root, &proof)
-            .expect("every signed head is a prefix of the final tree");
+        verify_consistency(
+            r.head.size,
+            final_head.size,
+            &r.head.root,
+            &final_head.root,
+            &proof,
+        )
+        .expect("every signed head is a prefix of the final tree");
     }
 }
 
@@ -236,7 +273,12 @@ async fn reopening_checks_the_stored_tree() {
     }
     let reopened = open(storage.clone(), Arc::default()).await;
     assert_eq!(reopened.head().size, 41);
-    let next = appended(reopened.append(entry("after reopen")).await.expect("append"));
+    let next = appended(
+        reopened
+            .append(entry("after reopen"))
+            .await
+            .expect("append"),
+    );
     assert_eq!(next.index, 41);
     check_proof(&next, b"after reopen");
 
@@ -250,7 +292,10 @@ async fn reopening_checks_the_stored_tree() {
         entries: Vec::new(),
         nodes: Vec::new(),
     };
-    forged.commit_batch(&batch).await.expect("write forged head");
+    forged
+        .commit_batch(&batch)
+        .await
+        .expect("write forged head");
     let err = Log::open(
         forged,
         Arc::new(CountingSigner::default()),
@@ -278,7 +323,10 @@ async fn proof_requests_outside_the_tree_are_caller_errors() {
         log.consistency_proof(2, 99).await,
     ];
     for (i, case) in cases.into_iter().enumerate() {
-        assert!(matches!(case, Err(ReadError::BadRequest(_))), "case {i}: {case:?}");
+        assert!(
+            matches!(case, Err(ReadError::BadRequest(_))),
+            "case {i}: {case:?}"
+        );
     }
     let proof = log.consistency_proof(2, 6).await.expect("valid range");
     let old = log.root_at(2).await.expect("root");
@@ -305,7 +353,9 @@ async fn a_full_queue_pushes_back_instead_of_queueing_forever() {
     let mut tasks = Vec::new();
     for i in 0..200 {
         let log = log.clone();
-        tasks.push(tokio::spawn(async move { log.append(entry(&format!("q{i}"))).await }));
+        tasks.push(tokio::spawn(async move {
+            log.append(entry(&format!("q{i}"))).await
+        }));
     }
     let mut overloaded = 0;
     let mut ok = 0;
