@@ -126,7 +126,7 @@ async fn concurrent_appends_are_batched_and_match_an_independent_tree() {
     let signatures = signer.signed.load(Ordering::SeqCst);
     let commits = storage.commit_count();
     assert!(
-        commits < count as u64 / 2,
+        commits < count / 2,
         "{commits} commits for {count} entries: appends were not batched"
     );
     assert_eq!(
