@@ -1,0 +1,63 @@
+//! Request bodies, read with a size limit and parsed into JSON, with every failure mapped to
+//! Rekor's JSON errors (axum's default rejections are plain text).
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, header};
+
+use crate::error::ApiError;
+
+/// Read a request body of at most `limit` bytes. A declared or actual size beyond it is 413;
+/// a declared non-JSON content type is 415.
+pub(crate) async fn read_json_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        let is_json = content_type
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().eq_ignore_ascii_case("application/json"))
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok(bytes),
+        Err(err) => {
+            if is_length_limit(&err) {
+                Err(ApiError::TooLarge { limit })
+            } else {
+                Err(ApiError::BadRequest(
+                    "could not read the request body".to_owned(),
+                ))
+            }
+        }
+    }
+}
+
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Parse `bytes` as JSON into `T`, turning serde's message into a 400.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
