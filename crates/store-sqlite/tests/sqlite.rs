@@ -1,0 +1,546 @@
+//! The storage contract on SQLite files: the shared storage story, several handles and logs on
+//! one file, durability across reopening, and the error paths (corrupt rows, out-of-range values).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+
+use sqlx::Row;
+use store_sqlite::{SqliteOpenError, SqliteStore};
+use tlog_core::{Hash, MemoryTree, NodeId, leaf_hash, verify_consistency, verify_inclusion};
+use tlog_engine::story::{PlainTextSigner, storage_story};
+use tlog_engine::{
+    AppendOutcome, Appended, BatchCommit, CommitOutcome, EngineMetrics, Log, LogConfig, LogStorage,
+    NewEntry, PendingEntry, StorageError, StoredEntry, StoredHead,
+};
+
+async fn open(path: &Path) -> SqliteStore {
+    SqliteStore::open(path).await.expect("open SQLite store")
+}
+
+/// A batch appending `leaves` to `tree` (which is updated), built independently of the engine.
+fn batch(tree: &mut MemoryTree, leaves: &[&str], keys: &[&str]) -> BatchCommit {
+    let expected_size = tree.size();
+    let mut entries = Vec::new();
+    let mut nodes = Vec::new();
+    for leaf in leaves {
+        let index = tree.size();
+        let hash = leaf_hash(leaf.as_bytes());
+        tree.push(hash);
+        for node in tlog_core::nodes_completed_by(index) {
+            let hashes = tlog_core::HashReader::read_hashes(&*tree, &[node]).expect("node");
+            nodes.push((node, hashes[0]));
+        }
+        entries.push(NewEntry {
+            entry: StoredEntry {
+                index,
+                leaf_hash: hash,
+                leaf: leaf.as_bytes().to_vec(),
+                integrated_time: 1_700_000_000,
+            },
+            search_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        });
+    }
+    BatchCommit {
+        expected_size,
+        new_head: StoredHead {
+            size: tree.size(),
+            root: tree.root(),
+            checkpoint: format!("checkpoint {}", tree.size()).into_bytes(),
+        },
+        entries,
+        nodes,
+    }
+}
+
+async fn open_log(storage: Arc<dyn LogStorage>) -> Log {
+    Log::open(
+        storage,
+        Arc::new(PlainTextSigner),
+        LogConfig::default(),
+        EngineMetrics::unregistered(),
+        None,
+    )
+    .await
+    .expect("engine opens the log")
+}
+
+/// Passes every call through and counts the commits that lost the compare-and-swap.
+#[derive(Debug)]
+struct CountingStorage {
+    inner: Arc<dyn LogStorage>,
+    conflicts: AtomicU64,
+}
+
+impl CountingStorage {
+    fn new(inner: Arc<dyn LogStorage>) -> Self {
+        CountingStorage {
+            inner,
+            conflicts: AtomicU64::new(0),
+        }
+    }
+
+    fn conflicts(&self) -> u64 {
+        self.conflicts.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl LogStorage for CountingStorage {
+    async fn load_head(&self) -> Result<Option<StoredHead>, StorageError> {
+        self.inner.load_head().await
+    }
+
+    async fn commit_batch(&self, batch: &BatchCommit) -> Result<CommitOutcome, StorageError> {
+        let outcome = self.inner.commit_batch(batch).await?;
+        if outcome == CommitOutcome::Conflict {
+            self.conflicts.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(outcome)
+    }
+
+    async fn read_nodes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        self.inner.read_nodes(nodes).await
+    }
+
+    async fn entry_by_index(&self, index: u64) -> Result<Option<StoredEntry>, StorageError> {
+        self.inner.entry_by_index(index).await
+    }
+
+    async fn find_leaf_hashes(&self, hashes: &[Hash]) -> Result<Vec<Option<u64>>, StorageError> {
+        self.inner.find_leaf_hashes(hashes).await
+    }
+
+    async fn search_key(&self, key: &str, limit: usize) -> Result<Vec<u64>, StorageError> {
+        self.inner.search_key(key, limit).await
+    }
+}
+
+#[tokio::test]
+async fn sqlite_passes_the_storage_story_with_a_second_store_on_the_same_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("log.db");
+    let first = open(&path).await;
+    let second = open(&path).await;
+    storage_story(first.log("rekor"), second.log("rekor")).await;
+}
+
+#[tokio::test]
+async fn logs_sharing_a_file_are_independent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("log.db");
+    let store = open(&path).await;
+    let reopened = open(&path).await;
+    // The same story (the same leaves, keys and nodes) runs twice, under two names.
+    storage_story(store.log("rekor"), reopened.log("rekor")).await;
+    storage_story(store.log("ct"), reopened.log("ct")).await;
+    let rekor = store
+        .log("rekor")
+        .load_head()
+        .await
+        .expect("load")
+        .expect("head");
+    let ct = store
+        .log("ct")
+        .load_head()
+        .await
+        .expect("load")
+        .expect("head");
+    assert_eq!(rekor.size, 3_201);
+    assert_eq!(ct.size, 3_201);
+    assert!(
+        store
+            .log("other")
+            .load_head()
+            .await
+            .expect("load")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_in_memory_store_passes_the_storage_story() {
+    let store = SqliteStore::open_url("sqlite::memory:")
+        .await
+        .expect("open");
+    storage_story(store.log("rekor"), store.log("rekor")).await;
+}
+
+#[tokio::test]
+async fn the_file_is_in_wal_mode_with_full_sync_and_foreign_keys() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir.path().join("log.db")).await;
+    for pool in [store.pool(), store.read_pool()] {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .expect("journal_mode");
+        assert_eq!(mode, "wal");
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+            .expect("synchronous");
+        assert_eq!(sync, 2, "synchronous = FULL");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(pool)
+            .await
+            .expect("foreign_keys");
+        assert_eq!(fk, 1);
+    }
+    let write = sqlx::query("CREATE TABLE scratch (x INTEGER)")
+        .execute(store.read_pool())
+        .await;
+    assert!(write.is_err(), "the read pool must refuse writes");
+}
+
+#[tokio::test]
+async fn a_commit_survives_dropping_the_store_without_closing_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("log.db");
+    let mut tree = MemoryTree::new();
+    let first = batch(&mut tree, &["one", "two", "three"], &["k"]);
+    {
+        let store = open(&path).await;
+        let log = store.log("rekor");
+        assert_eq!(
+            log.commit_batch(&first).await.expect("commit"),
+            CommitOutcome::Committed
+        );
+        // No close: the store, its pools and connections are simply dropped.
+    }
+    let store = open(&path).await;
+    let log = store.log("rekor");
+    assert_eq!(
+        log.load_head().await.expect("load"),
+        Some(first.new_head.clone())
+    );
+    assert_eq!(
+        log.find_leaf_hashes(&[leaf_hash(b"three"), leaf_hash(b"one")])
+            .await
+            .expect("find"),
+        vec![Some(2), Some(0)]
+    );
+    assert_eq!(
+        log.search_key("k", 10).await.expect("search"),
+        vec![0, 1, 2]
+    );
+    // The engine accepts the reopened tree and carries on from it.
+    let engine = open_log(log).await;
+    assert_eq!(engine.head().size, 3);
+    assert_eq!(engine.root_at(3).await.expect("root"), tree.root());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_on_one_file_appending_at_once_never_fork_the_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("log.db");
+    let (a, b) = tokio::join!(open(&path), open(&path));
+    let storage_a = Arc::new(CountingStorage::new(a.log("rekor")));
+    let storage_b = Arc::new(CountingStorage::new(b.log("rekor")));
+    let (log_a, log_b) = tokio::join!(open_log(storage_a.clone()), open_log(storage_b.clone()));
+    // Eight writers, four per store, each appending one entry after another: both sequencers
+    // commit many small batches, so each keeps finding its head stale.
+    let mut writers = Vec::new();
+    for writer in 0..8 {
+        let log = if writer % 2 == 0 {
+            log_a.clone()
+        } else {
+            log_b.clone()
+        };
+        writers.push(tokio::spawn(async move {
+            let mut appended = Vec::new();
+            for i in 0..50 {
+                let leaf = format!("writer {writer} entry {i}");
+                let outcome = log
+                    .append(PendingEntry {
+                        leaf: leaf.clone().into_bytes(),
+                        search_keys: vec!["both".to_owned()],
+                    })
+                    .await
+                    .expect("append");
+                match outcome {
+                    AppendOutcome::Appended(a) => appended.push((leaf, a)),
+                    AppendOutcome::Duplicate { index } => panic!("unexpected duplicate {index}"),
+                }
+            }
+            appended
+        }));
+    }
+    let mut results: Vec<(String, Appended)> = Vec::new();
+    for writer in writers {
+        results.extend(writer.await.expect("writer"));
+    }
+    let conflicts = storage_a.conflicts() + storage_b.conflicts();
+    assert!(
+        conflicts > 0,
+        "the two stores never raced; the test proves nothing"
+    );
+    let mut indexes: Vec<u64> = results.iter().map(|(_, a)| a.index).collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(
+        indexes,
+        (0..400).collect::<Vec<u64>>(),
+        "every index handed out once"
+    );
+
+    let final_head = log_a.refresh_head().await.expect("refresh");
+    assert_eq!(final_head.size, 400);
+    let reader = b.log("rekor");
+    for (leaf, appended) in &results {
+        verify_inclusion(
+            &leaf_hash(leaf.as_bytes()),
+            appended.index,
+            appended.head.size,
+            &appended.inclusion_proof,
+            &appended.head.root,
+        )
+        .expect("inclusion proof verifies");
+        let stored = reader
+            .entry_by_index(appended.index)
+            .await
+            .expect("read")
+            .expect("entry");
+        assert_eq!(
+            stored.leaf,
+            leaf.as_bytes(),
+            "the stored entry is the appended one"
+        );
+        let proof = log_b
+            .consistency_proof(appended.head.size, final_head.size)
+            .await
+            .expect("consistency proof");
+        verify_consistency(
+            appended.head.size,
+            final_head.size,
+            &appended.head.root,
+            &final_head.root,
+            &proof,
+        )
+        .expect("every returned head is a prefix of the final tree");
+    }
+    assert_eq!(
+        reader
+            .search_key("both", 1_000)
+            .await
+            .expect("search")
+            .len(),
+        400
+    );
+}
+
+#[tokio::test]
+async fn corrupt_rows_are_reported_as_corrupt() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir.path().join("log.db")).await;
+    let log = store.log("rekor");
+    let mut tree = MemoryTree::new();
+    let commit = batch(&mut tree, &["a", "b"], &[]);
+    assert_eq!(
+        log.commit_batch(&commit).await.expect("commit"),
+        CommitOutcome::Committed
+    );
+
+    // Damage the stored data behind the adapter's back (the CHECK constraints would refuse it).
+    let mut conn = store.pool().acquire().await.expect("connection");
+    sqlx::query("PRAGMA ignore_check_constraints = ON")
+        .execute(&mut *conn)
+        .await
+        .expect("pragma");
+    sqlx::query("UPDATE log_nodes SET hash = x'0102' WHERE log_name = 'rekor' AND level = 1")
+        .execute(&mut *conn)
+        .await
+        .expect("damage node");
+    sqlx::query("UPDATE log_heads SET root_hash = zeroblob(33) WHERE log_name = 'rekor'")
+        .execute(&mut *conn)
+        .await
+        .expect("damage head");
+    sqlx::query("UPDATE log_entries SET idx = -5 WHERE log_name = 'rekor' AND idx = 1")
+        .execute(&mut *conn)
+        .await
+        .expect("damage entry");
+    drop(conn);
+
+    match log
+        .read_nodes(&[NodeId::new(0, 0), NodeId::new(1, 0)])
+        .await
+    {
+        Err(StorageError::Corrupt(msg)) => assert!(msg.contains("2 bytes"), "{msg}"),
+        other => panic!("a 2-byte node hash must be Corrupt, got {other:?}"),
+    }
+    match log.load_head().await {
+        Err(StorageError::Corrupt(msg)) => assert!(msg.contains("33 bytes"), "{msg}"),
+        other => panic!("a 33-byte root must be Corrupt, got {other:?}"),
+    }
+    match log.find_leaf_hashes(&[leaf_hash(b"b")]).await {
+        Err(StorageError::Corrupt(msg)) => assert!(msg.contains("negative"), "{msg}"),
+        other => panic!("a negative index must be Corrupt, got {other:?}"),
+    }
+    // Nodes that were never written, and ones no i64 can address, are missing.
+    for node in [NodeId::new(5, 0), NodeId::new(0, u64::MAX)] {
+        match log.read_nodes(&[NodeId::new(0, 0), node]).await {
+            Err(StorageError::Corrupt(msg)) => assert!(msg.contains("missing"), "{msg}"),
+            other => panic!("missing node {node:?} must be Corrupt, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn values_beyond_i64_and_malformed_batches_are_errors_not_panics() {
+    let store = SqliteStore::open_url("sqlite::memory:")
+        .await
+        .expect("open");
+    let log = store.log("rekor");
+    let huge = 1u64 << 63;
+    let head = StoredHead {
+        size: huge,
+        root: Hash::default(),
+        checkpoint: Vec::new(),
+    };
+    let too_big = BatchCommit {
+        expected_size: huge,
+        new_head: head.clone(),
+        entries: Vec::new(),
+        nodes: Vec::new(),
+    };
+    match log.commit_batch(&too_big).await {
+        Err(StorageError::Backend(msg)) => assert!(msg.contains("64-bit"), "{msg}"),
+        other => panic!("a size beyond i64 must be refused, got {other:?}"),
+    }
+    let mut tree = MemoryTree::new();
+    let mut bad_node = batch(&mut tree, &["x"], &[]);
+    bad_node.nodes.push((NodeId::new(0, huge), Hash::default()));
+    assert!(matches!(
+        log.commit_batch(&bad_node).await,
+        Err(StorageError::Backend(_))
+    ));
+
+    let mut tree = MemoryTree::new();
+    let mut skipped = batch(&mut tree, &["x", "y"], &[]);
+    skipped.entries[1].entry.index = 5;
+    assert!(matches!(
+        log.commit_batch(&skipped).await,
+        Err(StorageError::Corrupt(_))
+    ));
+    let mut tree = MemoryTree::new();
+    let mut wrong_size = batch(&mut tree, &["x", "y"], &[]);
+    wrong_size.new_head.size = 3;
+    assert!(matches!(
+        log.commit_batch(&wrong_size).await,
+        Err(StorageError::Corrupt(_))
+    ));
+    assert_eq!(
+        log.load_head().await.expect("load"),
+        None,
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn repeated_search_keys_of_one_entry_are_stored_once() {
+    let store = SqliteStore::open_url("sqlite::memory:")
+        .await
+        .expect("open");
+    let log = store.log("rekor");
+    let mut tree = MemoryTree::new();
+    let commit = batch(&mut tree, &["a", "b"], &["k", "k", "nul\0key"]);
+    assert_eq!(
+        log.commit_batch(&commit).await.expect("commit"),
+        CommitOutcome::Committed
+    );
+    assert_eq!(log.search_key("k", 10).await.expect("search"), vec![0, 1]);
+    assert_eq!(
+        log.search_key("nul\0key", 10).await.expect("search"),
+        vec![0, 1]
+    );
+    assert_eq!(
+        log.search_key("nul", 10).await.expect("search"),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        log.search_key("k", 0).await.expect("search"),
+        Vec::<u64>::new()
+    );
+}
+
+#[tokio::test]
+async fn an_empty_log_is_created_once_and_then_extended() {
+    let store = SqliteStore::open_url("sqlite::memory:")
+        .await
+        .expect("open");
+    let log = store.log("ct");
+    let mut tree = MemoryTree::new();
+    let empty = batch(&mut tree, &[], &[]);
+    assert_eq!(empty.new_head.size, 0);
+    assert_eq!(
+        log.commit_batch(&empty).await.expect("create"),
+        CommitOutcome::Committed
+    );
+    let first = batch(&mut tree, &["first"], &[]);
+    assert_eq!(first.expected_size, 0);
+    assert_eq!(
+        log.commit_batch(&first).await.expect("extend"),
+        CommitOutcome::Committed
+    );
+    assert_eq!(
+        log.commit_batch(&first).await.expect("again"),
+        CommitOutcome::Conflict,
+        "a second batch from size 0 must conflict once the log has grown"
+    );
+    assert_eq!(log.load_head().await.expect("load"), Some(first.new_head));
+}
+
+#[tokio::test]
+async fn opening_errors_name_the_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("missing.db");
+    let url = format!("sqlite://{}", missing.display());
+    match SqliteStore::open_url(&url).await {
+        Err(err @ SqliteOpenError::Open { .. }) => {
+            assert!(err.to_string().contains("missing.db"), "{err}");
+        }
+        other => panic!("a missing file without mode=rwc must not be created, got {other:?}"),
+    }
+    assert!(!missing.exists());
+    let created = SqliteStore::open_url(&format!("{url}?mode=rwc")).await;
+    assert!(created.is_ok(), "{created:?}");
+
+    let not_a_db = dir.path().join("garbage.db");
+    std::fs::write(&not_a_db, vec![0x55u8; 8192]).expect("write garbage");
+    match SqliteStore::open(&not_a_db).await {
+        Err(err @ (SqliteOpenError::Open { .. } | SqliteOpenError::Migrate { .. })) => {
+            assert!(err.to_string().contains("garbage.db"), "{err}");
+        }
+        other => panic!("a file that is not a database must fail to open, got {other:?}"),
+    }
+    assert!(matches!(
+        SqliteStore::open_url("postgres://nope").await,
+        Err(SqliteOpenError::InvalidUrl { .. })
+    ));
+}
+
+#[tokio::test]
+async fn many_stores_opening_a_new_file_at_once_all_succeed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("race.db");
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            tokio::spawn(async move { SqliteStore::open(&path).await })
+        })
+        .collect();
+    for open in opens {
+        let store = open
+            .await
+            .expect("task")
+            .expect("every concurrent open succeeds");
+        let applied: i64 = sqlx::query("SELECT count(*) FROM _sqlx_migrations")
+            .fetch_one(store.read_pool())
+            .await
+            .expect("count")
+            .get(0);
+        assert_eq!(applied, 1, "the migration is applied exactly once");
+    }
+}
