@@ -4,7 +4,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
+use axum::ServiceExt;
 use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::health::Readiness;
 
@@ -43,7 +46,7 @@ pub enum ServeError {
     DrainTimeout(Duration),
 }
 
-/// Serve `router` on `listener` until `shutdown` resolves, then stop accepting, mark `readiness`
+/// Serve `router` (with trailing slashes trimmed from request paths) on `listener` until `shutdown` resolves, then stop accepting, mark `readiness`
 /// draining, and wait at most `grace` for in-flight requests.
 pub async fn serve(
     listener: TcpListener,
@@ -54,7 +57,11 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
     let drain_readiness = readiness.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    // Trailing slashes are trimmed before routing: upstream Sigstore servers tolerate them and
+    // clients rely on it (sigstore-python posts to `/api/v1/log/entries/retrieve/`).
+    let app = NormalizePathLayer::trim_trailing_slash().layer(router);
+    let app = ServiceExt::<axum::extract::Request>::into_make_service(app);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         drain_readiness.set_draining();
         let _ = drain_tx.send(());

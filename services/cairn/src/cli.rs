@@ -20,6 +20,16 @@ pub(crate) enum Command {
     /// Inspect configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Load generators for a running server.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Append distinct, valid hashedrekord entries over HTTP and report entries/s and latency,
+    /// next to this machine's raw ECDSA P-256 verify rate.
+    Rekor(crate::bench::RekorBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +51,18 @@ pub(crate) struct ServerFlags {
     /// Address to listen on, HOST:PORT [default: 127.0.0.1:3000]. Port 0 picks a free port.
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) listen: Option<String>,
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "Database: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://DATA_DIR/cairn.db]"
+    )]
+    pub(crate) database_url: Option<String>,
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "Base URL clients reach this server at [default: http://LISTEN]"
+    )]
+    pub(crate) public_url: Option<String>,
     /// Log line format: text or json [default: text].
     #[arg(long, value_name = "FORMAT")]
     pub(crate) log_format: Option<String>,

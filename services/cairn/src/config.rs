@@ -33,8 +33,17 @@ pub(crate) struct Config {
     /// Seconds to wait for in-flight requests after SIGINT/SIGTERM before exiting anyway
     /// (1–3600). Default 30.
     pub(crate) shutdown_grace_seconds: u64,
+    /// The base URL clients use to reach this listener (scheme, host, optional port; no path).
+    /// Trust files point at it and the Rekor checkpoint name is its `host[:port]`. Default
+    /// `http://<listen>` (with the port actually bound when `listen` uses port 0).
+    pub(crate) public_url: Option<String>,
+    /// Where logs and service state are stored: `sqlite://PATH` or `postgres://USER@HOST/DB`.
+    /// Default `sqlite://<data_dir>/cairn.db`.
+    pub(crate) database_url: Option<String>,
     /// Logging.
     pub(crate) log: LogConfig,
+    /// The Rekor-compatible transparency log.
+    pub(crate) rekor: rekor_server::config::RekorConfig,
 }
 
 /// The `[log]` table.
@@ -54,7 +63,10 @@ impl Default for Config {
             listen: "127.0.0.1:3000".to_owned(),
             data_dir: PathBuf::from("./cairn-data"),
             shutdown_grace_seconds: 30,
+            public_url: None,
+            database_url: None,
             log: LogConfig::default(),
+            rekor: rekor_server::config::RekorConfig::default(),
         }
     }
 }
@@ -138,6 +150,10 @@ struct FlagLayer {
     #[serde(skip_serializing_if = "Option::is_none")]
     data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     log: Option<FlagLogLayer>,
 }
 
@@ -151,6 +167,8 @@ impl From<&ServerFlags> for FlagLayer {
         FlagLayer {
             listen: flags.listen.clone(),
             data_dir: flags.data_dir.clone(),
+            database_url: flags.database_url.clone(),
+            public_url: flags.public_url.clone(),
             log: flags
                 .log_format
                 .clone()
@@ -204,10 +222,73 @@ fn validate(config: Config) -> anyhow::Result<ValidConfig> {
     }
     telemetry::parse_filter(&config.log.filter)
         .map_err(|e| anyhow::anyhow!("invalid configuration: log.filter: {e}"))?;
+    if let Some(url) = &config.public_url {
+        public_url_host(url)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: public_url: {e}"))?;
+    }
+    if let Some(url) = &config.database_url {
+        DatabaseUrl::parse(url)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: database_url: {e}"))?;
+    }
+    config
+        .rekor
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     Ok(ValidConfig {
         listen,
         raw: config,
     })
+}
+
+/// The `host[:port]` of a base URL such as `http://rekor.example:3000` (no path, query or
+/// credentials allowed).
+pub(crate) fn public_url_host(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{url:?} must start with http:// or https://"))?;
+    let host = rest.strip_suffix('/').unwrap_or(rest);
+    if host.is_empty() || host.contains(['/', '?', '#', '@', ' ', '+']) {
+        return Err(format!("{url:?} must be scheme://host[:port] with no path"));
+    }
+    Ok(host.to_owned())
+}
+
+/// Where state is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DatabaseUrl {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL, passed to the driver as given.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parse `sqlite://PATH`, `sqlite:PATH` or `postgres://…` / `postgresql://…`.
+    pub(crate) fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                "must be sqlite://PATH or postgres://USER@HOST/DB (the password is not printed)"
+                    .to_owned()
+            })?;
+        if path.is_empty() {
+            return Err("sqlite:// needs a file path".to_owned());
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The database in effect: the configured one, or SQLite in the data directory.
+    pub(crate) fn effective(config: &Config, data_dir: &Path) -> Result<Self, String> {
+        match &config.database_url {
+            Some(url) => Self::parse(url),
+            None => Ok(DatabaseUrl::Sqlite(data_dir.join("cairn.db"))),
+        }
+    }
 }
 
 /// `cairn config show`: print the effective configuration as TOML.
@@ -227,7 +308,12 @@ pub(crate) fn show(flags: &ServerFlags) -> anyhow::Result<()> {
 fn toml_text(config: &Config) -> anyhow::Result<String> {
     // figment re-exports no TOML serializer; build it by hand from the JSON form, which is
     // small and flat (tables of scalars).
-    let value = serde_json::to_value(config)?;
+    let mut value = serde_json::to_value(config)?;
+    if let Some(url) = value.get_mut("database_url")
+        && let Some(text) = url.as_str()
+    {
+        *url = serde_json::Value::String(redact_password(text));
+    }
     let mut top = String::new();
     let mut tables = String::new();
     if let serde_json::Value::Object(map) = value {
@@ -236,14 +322,32 @@ fn toml_text(config: &Config) -> anyhow::Result<String> {
                 serde_json::Value::Object(inner) => {
                     tables.push_str(&format!("\n[{key}]\n"));
                     for (k, v) in inner {
-                        tables.push_str(&format!("{k} = {}\n", toml_scalar(&v)));
+                        if !v.is_null() {
+                            tables.push_str(&format!("{k} = {}\n", toml_scalar(&v)));
+                        }
                     }
                 }
+                // Unset optional fields (null) are left out: TOML has no null.
+                serde_json::Value::Null => {}
                 other => top.push_str(&format!("{key} = {}\n", toml_scalar(&other))),
             }
         }
     }
     Ok(top + &tables)
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:****@host/db`; other text unchanged.
+pub(crate) fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
+        None => url.to_owned(),
+    }
 }
 
 fn toml_scalar(value: &serde_json::Value) -> String {
@@ -331,6 +435,7 @@ mod tests {
             listen: Some("127.0.0.1:6000".to_owned()),
             data_dir: Some(PathBuf::from("/from/flag")),
             log_format: Some("json".to_owned()),
+            ..ServerFlags::default()
         };
         let loaded = load(
             &flags,
@@ -398,6 +503,56 @@ mod tests {
             let text = format!("{err:#}");
             assert!(text.contains(needle), "{vars:?}: {text}");
         }
+    }
+
+    #[test]
+    fn urls_are_checked_and_passwords_never_shown() {
+        assert_eq!(
+            public_url_host("http://127.0.0.1:3000/").as_deref(),
+            Ok("127.0.0.1:3000")
+        );
+        assert_eq!(
+            public_url_host("https://rekor.corp").as_deref(),
+            Ok("rekor.corp")
+        );
+        for bad in [
+            "rekor.corp",
+            "http://",
+            "http://a/b",
+            "ftp://x",
+            "http://u@h",
+        ] {
+            assert!(public_url_host(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/cairn/db.sqlite"),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(
+                "/var/lib/cairn/db.sqlite"
+            )))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://cairn@db/cairn"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        for bad in ["mysql://x", "sqlite://", "/tmp/x.db"] {
+            assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
+        }
+        let shown = toml_text(&Config {
+            database_url: Some("postgres://cairn:hunter2@db:5432/cairn".to_owned()),
+            ..Config::default()
+        })
+        .expect("toml");
+        assert!(
+            shown.contains("postgres://cairn:****@db:5432/cairn"),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let err = load(
+            &ServerFlags::default(),
+            env(&[("CAIRN_DATABASE_URL", "mysql://root:hunter2@db/x")]),
+        )
+        .expect_err("unsupported database");
+        assert!(!format!("{err:#}").contains("hunter2"), "{err:#}");
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! `cairn up` runs every server on one listener; later subcommands (the client) live here too.
 
 mod app;
+mod bench;
 mod cli;
 mod config;
+mod database;
 mod up;
 
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Up(args) => up::run(args),
         cli::Command::Config(cli::ConfigCommand::Show(args)) => config::show(&args),
+        cli::Command::Bench(cli::BenchCommand::Rekor(args)) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@ use anyhow::Context;
 use crate::app::{AppState, router};
 use crate::cli::UpArgs;
 use crate::config;
+use crate::database::Database;
 
 pub(crate) fn run(args: UpArgs) -> anyhow::Result<()> {
     let loaded = config::load(&args.flags, std::env::vars())?;
@@ -28,15 +29,24 @@ async fn serve(cfg: config::ValidConfig) -> anyhow::Result<()> {
     let data_dir = config::absolute(&cfg.raw.data_dir);
     prepare_data_dir(&data_dir)?;
 
-    let state = AppState::new();
-    let app = router(&state);
-
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("binding {}", cfg.listen))?;
     let local = listener.local_addr().context("reading the bound address")?;
+    let public_url = cfg
+        .raw
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    let public_host = config::public_url_host(&public_url).map_err(anyhow::Error::msg)?;
+
+    let database_url =
+        config::DatabaseUrl::effective(&cfg.raw, &data_dir).map_err(anyhow::Error::msg)?;
+    let database = Database::open(&database_url).await?;
+    let state = AppState::open(&cfg, &data_dir, &database, &public_host).await?;
+    let app = router(&state);
     state.readiness.set_serving();
-    tracing::info!(%local, data_dir = %data_dir.display(), "cairn is up");
+    tracing::info!(%local, %public_url, data_dir = %data_dir.display(), database = %database.location(), "cairn is up");
     // The one line on stdout: scripts and tests read the address from it (port 0 picks one).
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on http://{local}").context("writing to stdout")?;
