@@ -130,23 +130,36 @@ impl SqliteStore {
             // On macOS a plain fsync does not reach the platter; elsewhere these do nothing.
             .pragma("fullfsync", "ON")
             .pragma("checkpoint_fullfsync", "ON");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            // An in-memory database lives as long as its one connection.
-            .idle_timeout(if in_memory {
-                None
-            } else {
-                Some(Duration::from_secs(600))
-            })
-            .max_lifetime(if in_memory {
-                None
-            } else {
-                Some(Duration::from_secs(3600))
-            })
-            .connect_with(writer_options)
-            .await
-            .map_err(open_error)?;
+        let writer_pool = || {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                // An in-memory database lives as long as its one connection.
+                .idle_timeout(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(600))
+                })
+                .max_lifetime(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(3600))
+                })
+                .connect_with(writer_options.clone())
+        };
+        // `PRAGMA journal_mode = WAL` needs a lock that SQLite's busy handler does not wait for,
+        // so an open racing another connection's write can fail with SQLITE_BUSY at once. Retry
+        // those for as long as the busy timeout would have waited.
+        let started = std::time::Instant::now();
+        let writer = loop {
+            match writer_pool().await {
+                Ok(pool) => break pool,
+                Err(err) if is_busy(&err) && started.elapsed() < BUSY_TIMEOUT => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                Err(err) => return Err(open_error(err)),
+            }
+        };
 
         migrate(&writer, &location).await?;
 
@@ -227,4 +240,12 @@ async fn migrate(writer: &SqlitePool, location: &str) -> Result<(), SqliteOpenEr
             }
         }
     }
+}
+
+/// Whether an error is SQLite's "database is locked/busy" (primary codes 5 and 6).
+fn is_busy(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
