@@ -60,6 +60,18 @@ impl Hash {
         self.to_string()
     }
 
+    /// The 64 lowercase hex digits as ASCII bytes (no allocation; formatting per byte through
+    /// `fmt` showed up in profiles of the Rekor API, which renders ~20 hashes per response).
+    fn hex_bytes(&self) -> [u8; HASH_SIZE * 2] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; HASH_SIZE * 2];
+        for (i, byte) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[usize::from(byte >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        out
+    }
+
     /// Parses 64 hex digits (either case).
     pub fn from_hex(text: &str) -> Result<Self, HashParseError> {
         let text = text.as_bytes();
@@ -90,10 +102,9 @@ fn hex_value(c: u8) -> Option<u8> {
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in &self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
+        let hex = self.hex_bytes();
+        // The digits are ASCII by construction.
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
     }
 }
 
