@@ -92,7 +92,10 @@ impl LogStorage for MemoryStorage {
         }
         for new in &batch.entries {
             state.by_leaf.insert(new.entry.leaf_hash, new.entry.index);
-            for key in &new.search_keys {
+            let mut keys: Vec<&String> = new.search_keys.iter().collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
                 state
                     .keys
                     .entry(key.clone())

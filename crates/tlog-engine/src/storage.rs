@@ -57,6 +57,12 @@ pub struct NewEntry {
 }
 
 /// Everything one sequencing round writes.
+///
+/// Invariants the engine guarantees (backends may reject violations as
+/// [`StorageError::Corrupt`]): entry indexes are consecutive from `expected_size`; the leaf
+/// hashes within one batch are distinct; `new_head.size == expected_size + entries.len()`;
+/// sizes and indexes are at most `i64::MAX`. Search keys are arbitrary strings (they may contain
+/// any character, NUL included); a key repeated on one entry is stored once.
 #[derive(Debug, Clone)]
 pub struct BatchCommit {
     /// The head this batch extends; the commit fails with [`CommitOutcome::Conflict`] unless the
