@@ -50,3 +50,17 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
     tracing::error!(panic = detail, "request handler panicked");
     JsonError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
 }
+
+/// Middleware (for `axum::middleware::from_fn_with_state`) that bounds how long a request may
+/// take, body reading included, so a client that sends its body slowly (or never) cannot hold a
+/// handler forever. A request past the limit gets 408 with a JSON body.
+pub async fn request_timeout(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => JsonError::new(StatusCode::REQUEST_TIMEOUT, "request timed out").into_response(),
+    }
+}

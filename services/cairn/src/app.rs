@@ -2,7 +2,8 @@
 //!
 //! Services mount at their upstream paths (Rekor `/api/v1/log/...`; later Fulcio `/api/v2/...`,
 //! CT `/ct/v1/...`, TSA `/api/v1/timestamp`), which do not collide. Cross-cutting layers are
-//! applied here once, in this order (outermost first): tracing, panic → JSON 500, metrics.
+//! applied here once, in this order (outermost first): tracing, panic → JSON 500, metrics,
+//! request timeout → JSON 408.
 //! Trailing slashes are trimmed before routing by `service_kit::server::serve`.
 
 use std::path::Path;
@@ -14,7 +15,7 @@ use axum::http::Request;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use rekor_server::RekorState;
-use service_kit::error::{not_found, panic_response};
+use service_kit::error::{not_found, panic_response, request_timeout};
 use service_kit::health::{Readiness, healthz};
 use service_kit::keyfile::{KeyOrigin, load_or_generate};
 use service_kit::metrics::{HttpMetrics, Registry, metrics_handler, new_registry, track_http};
@@ -36,6 +37,8 @@ pub(crate) struct AppState {
     pub(crate) http_metrics: HttpMetrics,
     /// The Rekor-compatible log, when enabled.
     pub(crate) rekor: Option<RekorState>,
+    /// Longest a request may take.
+    pub(crate) request_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -96,6 +99,7 @@ impl AppState {
             registry: Arc::new(registry),
             http_metrics,
             rekor,
+            request_timeout: std::time::Duration::from_secs(cfg.raw.request_timeout_seconds),
         })
     }
 }
@@ -114,6 +118,7 @@ pub(crate) fn router(state: &AppState) -> Router {
     }
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.request_timeout, request_timeout))
         .layer(from_fn_with_state(state.http_metrics.clone(), track_http))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(

@@ -33,6 +33,9 @@ pub(crate) struct Config {
     /// Seconds to wait for in-flight requests after SIGINT/SIGTERM before exiting anyway
     /// (1–3600). Default 30.
     pub(crate) shutdown_grace_seconds: u64,
+    /// Longest a request may take, reading its body included, before it is answered with 408
+    /// (1–3600). Default 30.
+    pub(crate) request_timeout_seconds: u64,
     /// The base URL clients use to reach this listener (scheme, host, optional port; no path).
     /// Trust files point at it and the Rekor checkpoint name is its `host[:port]`. Default
     /// `http://<listen>` (with the port actually bound when `listen` uses port 0).
@@ -63,6 +66,7 @@ impl Default for Config {
             listen: "127.0.0.1:3000".to_owned(),
             data_dir: PathBuf::from("./cairn-data"),
             shutdown_grace_seconds: 30,
+            request_timeout_seconds: 30,
             public_url: None,
             database_url: None,
             log: LogConfig::default(),
@@ -218,6 +222,12 @@ fn validate(config: Config) -> anyhow::Result<ValidConfig> {
         anyhow::bail!(
             "invalid configuration: shutdown_grace_seconds = {} is outside 1..=3600",
             config.shutdown_grace_seconds
+        );
+    }
+    if !(1..=3600).contains(&config.request_timeout_seconds) {
+        anyhow::bail!(
+            "invalid configuration: request_timeout_seconds = {} is outside 1..=3600",
+            config.request_timeout_seconds
         );
     }
     telemetry::parse_filter(&config.log.filter)

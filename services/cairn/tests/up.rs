@@ -224,3 +224,45 @@ fn config_show_prints_the_effective_layered_configuration() {
     assert!(shown.contains("format = \"json\""), "{shown}");
     assert!(shown.contains("filter = \"warn\""), "{shown}");
 }
+
+#[test]
+fn a_request_whose_body_never_arrives_times_out_with_json() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut child = cairn()
+        .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(tmp.path().join("data"))
+        .env("CAIRN_REQUEST_TIMEOUT_SECONDS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn cairn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read stdout");
+    let server = Server {
+        base: line.trim().trim_start_matches("listening on ").to_owned(),
+        child,
+    };
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    // Promise 100 bytes, send 10, then stall.
+    write!(
+        stream,
+        "POST /api/v1/log/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"kind\": "
+    )
+    .expect("write");
+    let started = Instant::now();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "answered in time"
+    );
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("\"code\":408"), "{response}");
+}
