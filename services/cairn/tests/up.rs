@@ -110,6 +110,30 @@ async fn up_serves_health_metrics_and_json_errors_then_stops_on_sigterm() {
     let body: serde_json::Value = wrong_method.json().await.expect("405 JSON");
     assert_eq!(body["code"], 405);
 
+    // The Rekor API is mounted, and trailing slashes are tolerated as upstream does
+    // (sigstore-python posts to /api/v1/log/entries/retrieve/).
+    let info: serde_json::Value = http
+        .get(format!("{}/api/v1/log/", server.base))
+        .send()
+        .await
+        .expect("GET /api/v1/log/")
+        .json()
+        .await
+        .expect("LogInfo JSON");
+    assert_eq!(
+        info["treeSize"], 1,
+        "a new log holds its genesis entry: {info}"
+    );
+    let retrieved = http
+        .post(format!("{}/api/v1/log/entries/retrieve/", server.base))
+        .json(&serde_json::json!({"logIndexes": [0]}))
+        .send()
+        .await
+        .expect("POST retrieve/");
+    assert_eq!(retrieved.status(), 200);
+    let entries: Vec<serde_json::Value> = retrieved.json().await.expect("entries");
+    assert_eq!(entries.len(), 1);
+
     let metrics = http
         .get(format!("{}/metrics", server.base))
         .send()
