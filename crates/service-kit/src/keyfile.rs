@@ -74,16 +74,22 @@ pub fn load_or_generate(
             Ok((Arc::new(signer), KeyOrigin::Loaded))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let signer =
-                SoftwareSigner::generate(algorithm).map_err(|source| KeyFileError::Key {
-                    path: path.to_owned(),
-                    source,
-                })?;
+            let signer = SoftwareSigner::generate(algorithm).map_err(|source| KeyFileError::Key {
+                path: path.to_owned(),
+                source,
+            })?;
             if let Some(parent) = path.parent() {
                 create_private_dir(parent).map_err(io)?;
             }
-            write_private(path, signer.to_pkcs8_pem().as_bytes()).map_err(io)?;
-            Ok((Arc::new(signer), KeyOrigin::Generated))
+            match publish_private(path, signer.to_pkcs8_pem().as_bytes()) {
+                Ok(()) => Ok((Arc::new(signer), KeyOrigin::Generated)),
+                // Another process published its key first: use that one.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let (signer, _) = load_or_generate(path, algorithm)?;
+                    Ok((signer, KeyOrigin::Loaded))
+                }
+                Err(e) => Err(io(e)),
+            }
         }
         Err(e) => Err(io(e)),
     }
@@ -104,8 +110,21 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Write `bytes` to a new file readable only by its owner; never overwrites an existing file
-/// (two processes starting at once must not replace each other's key), and syncs it to disk.
+/// Publish `bytes` at `path` atomically and owner-only: write and sync a temporary file, then
+/// hard-link it into place. The link fails with `AlreadyExists` if another process got there
+/// first, so a key is never overwritten and never seen half-written.
+fn publish_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp.{}.{unique}", std::process::id()));
+    let temp = path.with_file_name(name);
+    let result = write_private(&temp, bytes).and_then(|()| std::fs::hard_link(&temp, path));
+    let _ = std::fs::remove_file(&temp);
+    result
+}
+
+/// Write `bytes` to a new file readable only by its owner, and sync it to disk.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -159,6 +178,31 @@ mod tests {
         let err = load_or_generate(&path, SigningAlgorithm::EcdsaP256Sha256).expect_err("mismatch");
         assert!(matches!(err, KeyFileError::WrongAlgorithm { .. }), "{err}");
         assert_eq!(std::fs::read(&path).expect("read"), before);
+    }
+
+    #[test]
+    fn processes_racing_to_create_a_key_end_up_with_the_same_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys").join("race.pem");
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    load_or_generate(&path, SigningAlgorithm::EcdsaP256Sha256)
+                        .expect("every racer gets a key")
+                        .0
+                        .public_key()
+                        .spki_der()
+                        .to_vec()
+                })
+            })
+            .collect();
+        let keys: Vec<Vec<u8>> = threads.into_iter().map(|t| t.join().expect("join")).collect();
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "all racers use one key");
+        let leftovers = std::fs::read_dir(path.parent().expect("parent"))
+            .expect("read dir")
+            .count();
+        assert_eq!(leftovers, 1, "no temporary files are left behind");
     }
 
     #[test]

@@ -36,6 +36,16 @@ pub enum RekorOpenError {
     /// The log could not be opened.
     #[error(transparent)]
     Open(#[from] tlog_engine::OpenError),
+    /// The stored log was signed by another key or under another name: every process sharing a
+    /// database must use the same `rekor.key_file` and the same hostname (`public_url`).
+    #[error(
+        "the Rekor log in this database belongs to another identity ({detail}); every process \
+         sharing a database must use the same rekor.key_file and rekor.hostname/public_url"
+    )]
+    ForeignLog {
+        /// What did not match.
+        detail: String,
+    },
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -145,6 +155,8 @@ impl RekorState {
             ..EntryPolicy::default()
         };
         let genesis = genesis_entry(key.as_ref(), signer.origin(), &policy)?;
+        let verifier = signer.verifier();
+        let origin = signer.origin().to_owned();
         let log = Log::open(
             storage,
             Arc::new(signer),
@@ -153,6 +165,7 @@ impl RekorState {
             Some(genesis),
         )
         .await?;
+        check_identity(&log.head().checkpoint, &verifier, &origin)?;
         Ok(RekorState(Arc::new(Inner {
             log,
             log_id_hex: hex::encode(public_key.spki_sha256()),
@@ -183,6 +196,30 @@ impl RekorState {
     pub fn log(&self) -> &Log {
         &self.0.log
     }
+}
+
+/// Refuse a stored log whose newest checkpoint this process could not have signed: otherwise two
+/// processes with different keys or names on one database would hand out checkpoints that
+/// clients of either cannot verify.
+fn check_identity(
+    checkpoint: &[u8],
+    verifier: &signed_note::NoteKeyVerifier,
+    origin: &str,
+) -> Result<(), RekorOpenError> {
+    let signed = signed_note::SignedCheckpoint::verify(checkpoint, &[verifier]).map_err(|e| {
+        RekorOpenError::ForeignLog {
+            detail: format!("its checkpoint does not verify with this log key and name: {e}"),
+        }
+    })?;
+    let stored = signed.checkpoint().origin();
+    if stored != origin {
+        return Err(RekorOpenError::ForeignLog {
+            detail: format!(
+                "its checkpoint origin is {stored:?}, this process would sign as {origin:?}"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Entry 0: a hashedrekord entry signed by the log key over a statement naming the log. It is a

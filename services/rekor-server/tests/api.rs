@@ -593,3 +593,38 @@ async fn concurrent_creates_all_verify_and_get_distinct_indexes() {
     indexes.sort_unstable();
     assert_eq!(indexes, (1..=64).collect::<Vec<u64>>());
 }
+
+#[tokio::test]
+async fn a_stored_log_of_another_key_or_name_is_refused() {
+    let storage = Arc::new(MemoryStorage::new());
+    let key =
+        Arc::new(keys::SoftwareSigner::generate(keys::SigningAlgorithm::EcdsaP256Sha256).unwrap());
+    let open = |key: Arc<keys::SoftwareSigner>, host: &'static str| {
+        let storage = storage.clone();
+        async move {
+            RekorState::open(
+                storage,
+                key,
+                host,
+                &RekorConfig::default(),
+                EngineMetrics::unregistered(),
+                &mut Registry::default(),
+            )
+            .await
+        }
+    };
+    open(key.clone(), "rekor.example")
+        .await
+        .expect("creates the log");
+    open(key.clone(), "rekor.example")
+        .await
+        .expect("same identity reopens");
+    let other_key =
+        Arc::new(keys::SoftwareSigner::generate(keys::SigningAlgorithm::EcdsaP256Sha256).unwrap());
+    let err = open(other_key, "rekor.example")
+        .await
+        .expect_err("another key");
+    assert!(err.to_string().contains("another identity"), "{err}");
+    let err = open(key, "other.example").await.expect_err("another name");
+    assert!(err.to_string().contains("another identity"), "{err}");
+}
