@@ -74,10 +74,11 @@ pub fn load_or_generate(
             Ok((Arc::new(signer), KeyOrigin::Loaded))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let signer = SoftwareSigner::generate(algorithm).map_err(|source| KeyFileError::Key {
-                path: path.to_owned(),
-                source,
-            })?;
+            let signer =
+                SoftwareSigner::generate(algorithm).map_err(|source| KeyFileError::Key {
+                    path: path.to_owned(),
+                    source,
+                })?;
             if let Some(parent) = path.parent() {
                 create_private_dir(parent).map_err(io)?;
             }
@@ -197,8 +198,14 @@ mod tests {
                 })
             })
             .collect();
-        let keys: Vec<Vec<u8>> = threads.into_iter().map(|t| t.join().expect("join")).collect();
-        assert!(keys.windows(2).all(|w| w[0] == w[1]), "all racers use one key");
+        let keys: Vec<Vec<u8>> = threads
+            .into_iter()
+            .map(|t| t.join().expect("join"))
+            .collect();
+        assert!(
+            keys.windows(2).all(|w| w[0] == w[1]),
+            "all racers use one key"
+        );
         let leftovers = std::fs::read_dir(path.parent().expect("parent"))
             .expect("read dir")
             .count();
