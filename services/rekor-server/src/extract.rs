@@ -56,8 +56,25 @@ fn is_length_limit(err: &axum::Error) -> bool {
     false
 }
 
-/// Parse `bytes` as JSON into `T`, turning serde's message into a 400.
+/// Parse `bytes` as a JSON object into `T`, turning serde's message into a 400. (serde's derive
+/// would also build a struct from a JSON array; request bodies here are objects.)
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::BadRequest(
+            "the request body must be a JSON object".into(),
+        ));
+    }
+    serde_json::from_value(value)
         .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+/// A query string axum could not decode (for example a repeated parameter) as Rekor's JSON 400
+/// rather than axum's plain-text rejection.
+pub(crate) fn bad_query(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError::BadRequest(format!(
+        "invalid query parameters: {}",
+        rejection.body_text()
+    ))
 }

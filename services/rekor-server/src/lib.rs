@@ -5,6 +5,7 @@ pub mod config;
 mod error;
 mod extract;
 mod handlers;
+mod openapi;
 mod state;
 
 use axum::Router;
@@ -33,5 +34,6 @@ pub fn router(state: RekorState) -> Router {
             get(handlers::entries::get_by_uuid),
         )
         .route("/api/v1/index/retrieve", post(handlers::index::retrieve))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .with_state(state)
 }

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,7 @@ use tlog_core::Hash;
 use tlog_engine::{AppendError, AppendOutcome, PendingEntry, StoredEntry};
 
 use crate::error::ApiError;
-use crate::extract::{parse_json, read_json_body};
+use crate::extract::{bad_query, parse_json, read_json_body};
 use crate::state::RekorState;
 
 /// `POST /api/v1/log/entries`: verify, canonicalize and append a proposed entry.
@@ -123,8 +124,9 @@ pub(crate) struct IndexQuery {
 /// `GET /api/v1/log/entries?logIndex=N`.
 pub(crate) async fn get_by_index(
     State(state): State<RekorState>,
-    Query(query): Query<IndexQuery>,
+    query: Result<Query<IndexQuery>, QueryRejection>,
 ) -> Result<Json<LogEntry>, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
     let raw = query
         .log_index
         .ok_or_else(|| ApiError::BadRequest("logIndex is required".into()))?;
@@ -143,8 +145,9 @@ pub(crate) async fn get_by_index(
 /// `GET /api/v1/log/entries/{entryUUID}`: by 64-hex UUID or 80-hex EntryID.
 pub(crate) async fn get_by_uuid(
     State(state): State<RekorState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<LogEntry>, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::BadRequest(format!("invalid entryUUID: {e}")))?;
     let reference: EntryRef = id
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid entryUUID: {e}")))?;

@@ -1,6 +1,7 @@
 //! `GET /api/v1/log`, `GET /api/v1/log/publicKey`, `GET /api/v1/log/proof`.
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -8,6 +9,7 @@ use rekor_types::{ConsistencyProof, LogInfo};
 use serde::Deserialize;
 
 use crate::error::ApiError;
+use crate::extract::bad_query;
 use crate::state::RekorState;
 
 /// `GET /api/v1/log`: the newest tree head, with its signed checkpoint.
@@ -44,8 +46,9 @@ fn check_tree_id(state: &RekorState, tree_id: Option<&str>) -> Result<(), ApiErr
 /// `GET /api/v1/log/publicKey`: the log key as PEM.
 pub(crate) async fn public_key(
     State(state): State<RekorState>,
-    Query(query): Query<TreeQuery>,
+    query: Result<Query<TreeQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
     check_tree_id(&state, query.tree_id.as_deref())?;
     Ok((
         [(header::CONTENT_TYPE, "application/x-pem-file")],
@@ -74,8 +77,9 @@ fn parse_size(name: &str, value: &str) -> Result<u64, ApiError> {
 /// `GET /api/v1/log/proof?firstSize=&lastSize=`: a consistency proof between two tree sizes.
 pub(crate) async fn consistency_proof(
     State(state): State<RekorState>,
-    Query(query): Query<ProofQuery>,
+    query: Result<Query<ProofQuery>, QueryRejection>,
 ) -> Result<Json<ConsistencyProof>, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
     check_tree_id(&state, query.tree_id.as_deref())?;
     let first = match query.first_size.as_deref() {
         Some(v) => parse_size("firstSize", v)?,
