@@ -34,14 +34,22 @@ pub(crate) struct SqliteLog {
     name: Arc<str>,
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Keeps the store's background checkpointer running while this handle lives.
+    _checkpointer: Option<Arc<crate::Checkpointer>>,
 }
 
 impl SqliteLog {
-    pub(crate) fn new(name: &str, writer: SqlitePool, reader: SqlitePool) -> Self {
+    pub(crate) fn new(
+        name: &str,
+        writer: SqlitePool,
+        reader: SqlitePool,
+        checkpointer: Option<Arc<crate::Checkpointer>>,
+    ) -> Self {
         SqliteLog {
             name: name.into(),
             writer,
             reader,
+            _checkpointer: checkpointer,
         }
     }
 }
