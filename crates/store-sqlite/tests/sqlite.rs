@@ -2,19 +2,12 @@
 //! one file, durability across reopening, and the error paths (corrupt rows, out-of-range values).
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use async_trait::async_trait;
 
 use sqlx::Row;
 use store_sqlite::{SqliteOpenError, SqliteStore};
-use tlog_core::{Hash, MemoryTree, NodeId, leaf_hash, verify_consistency, verify_inclusion};
-use tlog_engine::story::{PlainTextSigner, storage_story};
-use tlog_engine::{
-    AppendOutcome, Appended, BatchCommit, CommitOutcome, EngineMetrics, Log, LogConfig, LogStorage,
-    NewEntry, PendingEntry, StorageError, StoredEntry, StoredHead,
-};
+use tlog_core::{Hash, MemoryTree, NodeId, leaf_hash};
+use tlog_engine::story::storage_story;
+use tlog_engine::{BatchCommit, CommitOutcome, NewEntry, StorageError, StoredEntry, StoredHead};
 
 async fn open(path: &Path) -> SqliteStore {
     SqliteStore::open(path).await.expect("open SQLite store")
@@ -52,69 +45,6 @@ fn batch(tree: &mut MemoryTree, leaves: &[&str], keys: &[&str]) -> BatchCommit {
         },
         entries,
         nodes,
-    }
-}
-
-async fn open_log(storage: Arc<dyn LogStorage>) -> Log {
-    Log::open(
-        storage,
-        Arc::new(PlainTextSigner),
-        LogConfig::default(),
-        EngineMetrics::unregistered(),
-        None,
-    )
-    .await
-    .expect("engine opens the log")
-}
-
-/// Passes every call through and counts the commits that lost the compare-and-swap.
-#[derive(Debug)]
-struct CountingStorage {
-    inner: Arc<dyn LogStorage>,
-    conflicts: AtomicU64,
-}
-
-impl CountingStorage {
-    fn new(inner: Arc<dyn LogStorage>) -> Self {
-        CountingStorage {
-            inner,
-            conflicts: AtomicU64::new(0),
-        }
-    }
-
-    fn conflicts(&self) -> u64 {
-        self.conflicts.load(Ordering::SeqCst)
-    }
-}
-
-#[async_trait]
-impl LogStorage for CountingStorage {
-    async fn load_head(&self) -> Result<Option<StoredHead>, StorageError> {
-        self.inner.load_head().await
-    }
-
-    async fn commit_batch(&self, batch: &BatchCommit) -> Result<CommitOutcome, StorageError> {
-        let outcome = self.inner.commit_batch(batch).await?;
-        if outcome == CommitOutcome::Conflict {
-            self.conflicts.fetch_add(1, Ordering::SeqCst);
-        }
-        Ok(outcome)
-    }
-
-    async fn read_nodes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
-        self.inner.read_nodes(nodes).await
-    }
-
-    async fn entry_by_index(&self, index: u64) -> Result<Option<StoredEntry>, StorageError> {
-        self.inner.entry_by_index(index).await
-    }
-
-    async fn find_leaf_hashes(&self, hashes: &[Hash]) -> Result<Vec<Option<u64>>, StorageError> {
-        self.inner.find_leaf_hashes(hashes).await
-    }
-
-    async fn search_key(&self, key: &str, limit: usize) -> Result<Vec<u64>, StorageError> {
-        self.inner.search_key(key, limit).await
     }
 }
 
@@ -227,7 +157,7 @@ async fn a_commit_survives_dropping_the_store_without_closing_it() {
         vec![0, 1, 2]
     );
     // The engine accepts the reopened tree and carries on from it.
-    let engine = open_log(log).await;
+    let engine = tlog_engine::story::open_plain_log(log).await;
     assert_eq!(engine.head().size, 3);
     assert_eq!(engine.root_at(3).await.expect("root"), tree.root());
 }
@@ -237,98 +167,7 @@ async fn two_stores_on_one_file_appending_at_once_never_fork_the_log() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("log.db");
     let (a, b) = tokio::join!(open(&path), open(&path));
-    let storage_a = Arc::new(CountingStorage::new(a.log("rekor")));
-    let storage_b = Arc::new(CountingStorage::new(b.log("rekor")));
-    let (log_a, log_b) = tokio::join!(open_log(storage_a.clone()), open_log(storage_b.clone()));
-    // Eight writers, four per store, each appending one entry after another: both sequencers
-    // commit many small batches, so each keeps finding its head stale.
-    let mut writers = Vec::new();
-    for writer in 0..8 {
-        let log = if writer % 2 == 0 {
-            log_a.clone()
-        } else {
-            log_b.clone()
-        };
-        writers.push(tokio::spawn(async move {
-            let mut appended = Vec::new();
-            for i in 0..50 {
-                let leaf = format!("writer {writer} entry {i}");
-                let outcome = log
-                    .append(PendingEntry {
-                        leaf: leaf.clone().into_bytes(),
-                        search_keys: vec!["both".to_owned()],
-                    })
-                    .await
-                    .expect("append");
-                match outcome {
-                    AppendOutcome::Appended(a) => appended.push((leaf, a)),
-                    AppendOutcome::Duplicate { index } => panic!("unexpected duplicate {index}"),
-                }
-            }
-            appended
-        }));
-    }
-    let mut results: Vec<(String, Appended)> = Vec::new();
-    for writer in writers {
-        results.extend(writer.await.expect("writer"));
-    }
-    let conflicts = storage_a.conflicts() + storage_b.conflicts();
-    assert!(
-        conflicts > 0,
-        "the two stores never raced; the test proves nothing"
-    );
-    let mut indexes: Vec<u64> = results.iter().map(|(_, a)| a.index).collect();
-    indexes.sort_unstable();
-    indexes.dedup();
-    assert_eq!(
-        indexes,
-        (0..400).collect::<Vec<u64>>(),
-        "every index handed out once"
-    );
-
-    let final_head = log_a.refresh_head().await.expect("refresh");
-    assert_eq!(final_head.size, 400);
-    let reader = b.log("rekor");
-    for (leaf, appended) in &results {
-        verify_inclusion(
-            &leaf_hash(leaf.as_bytes()),
-            appended.index,
-            appended.head.size,
-            &appended.inclusion_proof,
-            &appended.head.root,
-        )
-        .expect("inclusion proof verifies");
-        let stored = reader
-            .entry_by_index(appended.index)
-            .await
-            .expect("read")
-            .expect("entry");
-        assert_eq!(
-            stored.leaf,
-            leaf.as_bytes(),
-            "the stored entry is the appended one"
-        );
-        let proof = log_b
-            .consistency_proof(appended.head.size, final_head.size)
-            .await
-            .expect("consistency proof");
-        verify_consistency(
-            appended.head.size,
-            final_head.size,
-            &appended.head.root,
-            &final_head.root,
-            &proof,
-        )
-        .expect("every returned head is a prefix of the final tree");
-    }
-    assert_eq!(
-        reader
-            .search_key("both", 1_000)
-            .await
-            .expect("search")
-            .len(),
-        400
-    );
+    tlog_engine::story::two_writers_story(a.log("rekor"), b.log("rekor"), b.log("rekor")).await;
 }
 
 #[tokio::test]

@@ -5,13 +5,17 @@
 //! Each step panics with a message naming the broken guarantee.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use tlog_core::{Hash, MemoryTree, NodeId, leaf_hash, verify_inclusion};
+use async_trait::async_trait;
+use tlog_core::{Hash, MemoryTree, NodeId, leaf_hash, verify_consistency, verify_inclusion};
 
 use crate::storage::{
     BatchCommit, CommitOutcome, LogStorage, NewEntry, StorageError, StoredEntry, StoredHead,
 };
-use crate::{AppendOutcome, CheckpointSigner, EngineMetrics, Log, LogConfig, PendingEntry};
+use crate::{
+    AppendOutcome, Appended, CheckpointSigner, EngineMetrics, Log, LogConfig, PendingEntry,
+};
 
 /// Signs nothing: the "checkpoint" is `size root` as text. Enough for storage tests.
 #[derive(Debug, Default)]
@@ -23,8 +27,14 @@ impl CheckpointSigner for PlainTextSigner {
     }
 }
 
-/// A batch that appends `leaves` to a tree currently holding `tree` (which is updated).
-fn batch_for(tree: &mut MemoryTree, leaves: &[Vec<u8>], time: i64, keys: &[&str]) -> BatchCommit {
+/// A batch that appends `leaves` to a tree currently holding `tree` (which is updated), built
+/// independently of the engine from a reference tree.
+pub fn batch_appending(
+    tree: &mut MemoryTree,
+    leaves: &[Vec<u8>],
+    time: i64,
+    keys: &[&str],
+) -> BatchCommit {
     let expected_size = tree.size();
     let mut entries = Vec::new();
     let mut nodes = Vec::new();
@@ -72,7 +82,7 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
 
     // Creation, and a second creation losing the race.
     let mut tree = MemoryTree::new();
-    let genesis = batch_for(&mut tree, &[b"genesis".to_vec()], 1_000, &[]);
+    let genesis = batch_appending(&mut tree, &[b"genesis".to_vec()], 1_000, &[]);
     assert_eq!(
         storage.commit_batch(&genesis).await.expect("create"),
         CommitOutcome::Committed
@@ -90,7 +100,7 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
 
     // A batch against a stale size conflicts and writes nothing.
     let mut stale_tree = MemoryTree::new();
-    let stale = batch_for(&mut stale_tree, &[b"stale".to_vec()], 1_001, &["stale"]);
+    let stale = batch_appending(&mut stale_tree, &[b"stale".to_vec()], 1_001, &["stale"]);
     assert_eq!(
         storage.commit_batch(&stale).await.expect("stale commit"),
         CommitOutcome::Conflict
@@ -107,7 +117,7 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
     let leaves: Vec<Vec<u8>> = (0..3_000)
         .map(|i| format!("leaf {i}").into_bytes())
         .collect();
-    let big = batch_for(
+    let big = batch_appending(
         &mut tree,
         &leaves,
         1_002,
@@ -122,7 +132,7 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
 
     // A batch repeating a stored leaf conflicts as a whole and writes nothing.
     let mut dup_tree = tree.clone();
-    let dup = batch_for(
+    let dup = batch_appending(
         &mut dup_tree,
         &[b"fresh".to_vec(), b"leaf 7".to_vec()],
         1_003,
@@ -274,5 +284,176 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
             .expect("search")
             .len(),
         200
+    );
+}
+
+/// Passes every call through and counts the commits that lost the compare-and-swap, so a test
+/// can prove that two writers really raced.
+#[derive(Debug)]
+pub struct ConflictCounter {
+    inner: Arc<dyn LogStorage>,
+    conflicts: AtomicU64,
+}
+
+impl ConflictCounter {
+    /// Wrap `inner`.
+    pub fn new(inner: Arc<dyn LogStorage>) -> Self {
+        ConflictCounter {
+            inner,
+            conflicts: AtomicU64::new(0),
+        }
+    }
+
+    /// Commits that returned [`CommitOutcome::Conflict`] so far.
+    pub fn conflicts(&self) -> u64 {
+        self.conflicts.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl LogStorage for ConflictCounter {
+    async fn load_head(&self) -> Result<Option<StoredHead>, StorageError> {
+        self.inner.load_head().await
+    }
+
+    async fn commit_batch(&self, batch: &BatchCommit) -> Result<CommitOutcome, StorageError> {
+        let outcome = self.inner.commit_batch(batch).await?;
+        if outcome == CommitOutcome::Conflict {
+            self.conflicts.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(outcome)
+    }
+
+    async fn read_nodes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        self.inner.read_nodes(nodes).await
+    }
+
+    async fn entry_by_index(&self, index: u64) -> Result<Option<StoredEntry>, StorageError> {
+        self.inner.entry_by_index(index).await
+    }
+
+    async fn find_leaf_hashes(&self, hashes: &[Hash]) -> Result<Vec<Option<u64>>, StorageError> {
+        self.inner.find_leaf_hashes(hashes).await
+    }
+
+    async fn search_key(&self, key: &str, limit: usize) -> Result<Vec<u64>, StorageError> {
+        self.inner.search_key(key, limit).await
+    }
+}
+
+/// A log over `storage` with [`PlainTextSigner`] and default tuning, created empty if new.
+pub async fn open_plain_log(storage: Arc<dyn LogStorage>) -> Log {
+    Log::open(
+        storage,
+        Arc::new(PlainTextSigner),
+        LogConfig::default(),
+        EngineMetrics::unregistered(),
+        None,
+    )
+    .await
+    .expect("engine opens the log")
+}
+
+/// Two engines (`a` and `b`: two handles on ONE stored log, as two processes would have) append
+/// 400 entries at once, four writers each. The log must not fork: every index is handed out once,
+/// every returned proof verifies, every returned head is a prefix of the final tree, and the two
+/// must really have raced (some commits lost the compare-and-swap). `reader` is a third handle.
+pub async fn two_writers_story(
+    a: Arc<dyn LogStorage>,
+    b: Arc<dyn LogStorage>,
+    reader: Arc<dyn LogStorage>,
+) {
+    let storage_a = Arc::new(ConflictCounter::new(a));
+    let storage_b = Arc::new(ConflictCounter::new(b));
+    let (log_a, log_b) = tokio::join!(
+        open_plain_log(storage_a.clone()),
+        open_plain_log(storage_b.clone())
+    );
+    // Each writer appends one entry after another: both sequencers commit many small batches,
+    // so each keeps finding its head stale.
+    let mut writers = Vec::new();
+    for writer in 0..8 {
+        let log = if writer % 2 == 0 {
+            log_a.clone()
+        } else {
+            log_b.clone()
+        };
+        writers.push(tokio::spawn(async move {
+            let mut appended = Vec::new();
+            for i in 0..50 {
+                let leaf = format!("writer {writer} entry {i}");
+                let outcome = log
+                    .append(PendingEntry {
+                        leaf: leaf.clone().into_bytes(),
+                        search_keys: vec!["both".to_owned()],
+                    })
+                    .await
+                    .expect("append");
+                match outcome {
+                    AppendOutcome::Appended(a) => appended.push((leaf, a)),
+                    AppendOutcome::Duplicate { index } => panic!("unexpected duplicate {index}"),
+                }
+            }
+            appended
+        }));
+    }
+    let mut results: Vec<(String, Appended)> = Vec::new();
+    for writer in writers {
+        results.extend(writer.await.expect("writer"));
+    }
+    assert!(
+        storage_a.conflicts() + storage_b.conflicts() > 0,
+        "the two writers never raced; the story proves nothing"
+    );
+    let mut indexes: Vec<u64> = results.iter().map(|(_, a)| a.index).collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(
+        indexes,
+        (0..400).collect::<Vec<u64>>(),
+        "every index handed out once"
+    );
+
+    let final_head = log_a.refresh_head().await.expect("refresh");
+    assert_eq!(final_head.size, 400);
+    for (leaf, appended) in &results {
+        verify_inclusion(
+            &leaf_hash(leaf.as_bytes()),
+            appended.index,
+            appended.head.size,
+            &appended.inclusion_proof,
+            &appended.head.root,
+        )
+        .expect("inclusion proof verifies");
+        let stored = reader
+            .entry_by_index(appended.index)
+            .await
+            .expect("read")
+            .expect("entry");
+        assert_eq!(
+            stored.leaf,
+            leaf.as_bytes(),
+            "the stored entry is the appended one"
+        );
+        let proof = log_b
+            .consistency_proof(appended.head.size, final_head.size)
+            .await
+            .expect("consistency proof");
+        verify_consistency(
+            appended.head.size,
+            final_head.size,
+            &appended.head.root,
+            &final_head.root,
+            &proof,
+        )
+        .expect("every returned head is a prefix of the final tree");
+    }
+    assert_eq!(
+        reader
+            .search_key("both", 1_000)
+            .await
+            .expect("search")
+            .len(),
+        400
     );
 }
