@@ -30,11 +30,18 @@ pub enum EntryKind {
     Dsse,
     /// `intoto`: a DSSE envelope in the older 0.0.1/0.0.2 shapes.
     Intoto,
+    /// `rekord`: a detached signature over an artifact sent inline (legacy; `x509` format only).
+    Rekord,
 }
 
 impl EntryKind {
     /// Every implemented kind.
-    pub const ALL: [EntryKind; 3] = [EntryKind::HashedRekord, EntryKind::Dsse, EntryKind::Intoto];
+    pub const ALL: [EntryKind; 4] = [
+        EntryKind::HashedRekord,
+        EntryKind::Dsse,
+        EntryKind::Intoto,
+        EntryKind::Rekord,
+    ];
 
     /// The `kind` string.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +49,7 @@ impl EntryKind {
             EntryKind::HashedRekord => "hashedrekord",
             EntryKind::Dsse => "dsse",
             EntryKind::Intoto => "intoto",
+            EntryKind::Rekord => "rekord",
         }
     }
 
@@ -51,6 +59,7 @@ impl EntryKind {
             EntryKind::HashedRekord => &["0.0.1"],
             EntryKind::Dsse => &["0.0.1"],
             EntryKind::Intoto => &["0.0.1", "0.0.2"],
+            EntryKind::Rekord => &["0.0.1"],
         }
     }
 }
@@ -62,9 +71,7 @@ impl fmt::Display for EntryKind {
 }
 
 /// Rekor kinds that exist upstream but are not implemented here.
-const UPSTREAM_ONLY_KINDS: &[&str] = &[
-    "alpine", "cose", "helm", "jar", "rekord", "rfc3161", "rpm", "tuf",
-];
+const UPSTREAM_ONLY_KINDS: &[&str] = &["alpine", "cose", "helm", "jar", "rfc3161", "rpm", "tuf"];
 
 /// A key type and digest algorithm a `hashedrekord` entry may use: Rekor's
 /// `--client-signing-algorithms` values (sigstore `PublicKeyDetails`).
@@ -291,6 +298,7 @@ pub fn canonicalize_value(
         (EntryKind::Dsse, _) => kinds::dsse::canonicalize(spec)?,
         (EntryKind::Intoto, "0.0.1") => kinds::intoto::canonicalize_v001(spec)?,
         (EntryKind::Intoto, _) => kinds::intoto::canonicalize_v002(spec)?,
+        (EntryKind::Rekord, _) => kinds::rekord::canonicalize(spec)?,
     };
     let body = json!({
         "apiVersion": api_version,

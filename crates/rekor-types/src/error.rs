@@ -61,7 +61,7 @@ pub enum EntryError {
     },
     /// `kind` is a Rekor entry type that this log does not implement.
     #[error(
-        "entry kind {kind:?} is not supported by this log (supported: hashedrekord, dsse, intoto)"
+        "entry kind {kind:?} is not supported by this log (supported: hashedrekord, dsse, intoto, rekord)"
     )]
     UnsupportedKind {
         /// The kind given.
@@ -124,6 +124,31 @@ pub enum EntryError {
     ServerComputedField {
         /// JSON path of the member.
         field: String,
+    },
+    /// A `rekord` signature format (`pgp`, `minisign`, `ssh`, ...) that this log does not
+    /// implement; only `x509` is.
+    #[error("{field}: signature format {format:?} is not supported by this log (supported: x509)")]
+    UnsupportedSignatureFormat {
+        /// JSON path of the member.
+        field: String,
+        /// The format given.
+        format: String,
+    },
+    /// A `url` member: the log does not fetch external content.
+    #[error("{field} is not supported: this log does not fetch content; send it inline as content")]
+    UrlNotSupported {
+        /// JSON path of the member.
+        field: String,
+    },
+    /// A digest given in the entry differs from the digest of the content sent with it.
+    #[error("{field} is {given}, but the content's digest is {computed}")]
+    DigestMismatch {
+        /// JSON path of the given digest.
+        field: String,
+        /// The digest given.
+        given: String,
+        /// The digest computed from the content (lowercase hex).
+        computed: String,
     },
     /// A public key or certificate is not usable PEM.
     #[error("{field}: {source}")]

@@ -4,7 +4,7 @@
 //!   (read from its source, so the list is not repeated here), and a live router answers every
 //!   documented pair from a handler and every other method on those paths with 405.
 //! - Every `$ref` resolves, and the schemas use only keywords the validator below understands.
-//! - A battery of real requests (all four entry kinds, bad input of each sort, a storage fault,
+//! - A battery of real requests (all five entry kinds, bad input of each sort, a storage fault,
 //!   a full queue) produces every documented status of every operation, each response matching
 //!   the documented schema, content type and headers; requests the server accepts match the
 //!   documented request schemas.
@@ -580,7 +580,7 @@ fn the_validator_rejects_what_it_should() {
     assert!(
         !v.errors(
             &proposed,
-            &json!({"kind": "rekord", "apiVersion": "0.0.1", "spec": {}})
+            &json!({"kind": "rpm", "apiVersion": "0.0.1", "spec": {}})
         )
         .is_empty(),
         "oneOf: no branch"
@@ -996,6 +996,24 @@ fn intoto_v002(signer: &keys::SoftwareSigner, name: &str) -> Value {
     })
 }
 
+fn rekord(signer: &keys::SoftwareSigner, artifact: &[u8]) -> Value {
+    json!({
+        "apiVersion": "0.0.1",
+        "kind": "rekord",
+        "spec": {
+            "signature": {
+                "format": "x509",
+                "content": B64.encode(keys::Signer::sign(signer, artifact).unwrap()),
+                "publicKey": {"content": pem_b64(signer)},
+            },
+            "data": {
+                "content": B64.encode(artifact),
+                "hash": {"algorithm": "sha256", "value": hex::encode(Sha256::digest(artifact))},
+            },
+        },
+    })
+}
+
 /// The single `(EntryID, entry)` of a `LogEntry` body.
 fn only_entry(body: &Value) -> (String, Value) {
     let (id, entry) = body.as_object().unwrap().iter().next().unwrap();
@@ -1031,6 +1049,7 @@ async fn every_documented_response_is_produced_and_matches_the_document() {
         dsse(&signer, "dsse subject"),
         intoto_v001(&signer, "intoto 0.0.1 subject"),
         intoto_v002(&signer, "intoto 0.0.2 subject"),
+        rekord(&signer, b"rekord artifact"),
     ];
     let mut created = Vec::new();
     for proposed in &proposals {
@@ -1058,7 +1077,7 @@ async fn every_documented_response_is_produced_and_matches_the_document() {
         "post",
         ENTRIES,
         ENTRIES,
-        Body::Json(json!({"kind": "rekord"})),
+        Body::Json(json!({"kind": "rpm"})),
         400,
     )
     .await;

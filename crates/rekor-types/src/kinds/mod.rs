@@ -4,3 +4,4 @@
 pub(crate) mod dsse;
 pub(crate) mod hashedrekord;
 pub(crate) mod intoto;
+pub(crate) mod rekord;

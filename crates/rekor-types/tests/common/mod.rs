@@ -62,6 +62,9 @@ pub fn error_name(e: &EntryError) -> &'static str {
         EntryError::InvalidEnvelope { .. } => "InvalidEnvelope",
         EntryError::VerifierMatchesNoSignature { .. } => "VerifierMatchesNoSignature",
         EntryError::UnverifiedSignatures { .. } => "UnverifiedSignatures",
+        EntryError::UnsupportedSignatureFormat { .. } => "UnsupportedSignatureFormat",
+        EntryError::UrlNotSupported { .. } => "UrlNotSupported",
+        EntryError::DigestMismatch { .. } => "DigestMismatch",
         _ => "unknown variant",
     }
 }
