@@ -8,7 +8,7 @@ use common::TestDb;
 use store_postgres::{PostgresOpenError, PostgresStore};
 use tlog_core::{Hash, MemoryTree, NodeId, leaf_hash};
 use tlog_engine::story::storage_story;
-use tlog_engine::{BatchCommit, CommitOutcome, NewEntry, StorageError, StoredEntry, StoredHead};
+use tlog_engine::{BatchCommit, CommitOutcome, StorageError, StoredHead};
 
 async fn connect(db: &TestDb) -> PostgresStore {
     PostgresStore::connect(&db.url)
@@ -18,37 +18,8 @@ async fn connect(db: &TestDb) -> PostgresStore {
 
 /// A batch appending `leaves` to `tree` (which is updated), built independently of the engine.
 fn batch(tree: &mut MemoryTree, leaves: &[&str], keys: &[&str]) -> BatchCommit {
-    let expected_size = tree.size();
-    let mut entries = Vec::new();
-    let mut nodes = Vec::new();
-    for leaf in leaves {
-        let index = tree.size();
-        let hash = leaf_hash(leaf.as_bytes());
-        tree.push(hash);
-        for node in tlog_core::nodes_completed_by(index) {
-            let hashes = tlog_core::HashReader::read_hashes(&*tree, &[node]).expect("node");
-            nodes.push((node, hashes[0]));
-        }
-        entries.push(NewEntry {
-            entry: StoredEntry {
-                index,
-                leaf_hash: hash,
-                leaf: leaf.as_bytes().to_vec(),
-                integrated_time: 1_700_000_000,
-            },
-            search_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
-        });
-    }
-    BatchCommit {
-        expected_size,
-        new_head: StoredHead {
-            size: tree.size(),
-            root: tree.root(),
-            checkpoint: format!("checkpoint {}", tree.size()).into_bytes(),
-        },
-        entries,
-        nodes,
-    }
+    let leaves: Vec<Vec<u8>> = leaves.iter().map(|l| l.as_bytes().to_vec()).collect();
+    tlog_engine::story::batch_appending(tree, &leaves, 1_700_000_000, keys)
 }
 
 #[tokio::test]
