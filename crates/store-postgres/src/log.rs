@@ -47,15 +47,7 @@ struct Columns<'a> {
 
 impl<'a> Columns<'a> {
     fn new(batch: &'a BatchCommit) -> Result<Self, StorageError> {
-        let appended = batch.entries.len() as u64;
-        if batch.expected_size.checked_add(appended) != Some(batch.new_head.size) {
-            return Err(StorageError::Corrupt(format!(
-                "malformed batch: {appended} entries take size {} to {}, not {}",
-                batch.expected_size,
-                batch.expected_size.saturating_add(appended),
-                batch.new_head.size
-            )));
-        }
+        batch.check_shape()?;
         let n = batch.entries.len();
         let mut columns = Columns {
             expected_size: to_db(batch.expected_size, "expected tree size")?,
@@ -71,14 +63,7 @@ impl<'a> Columns<'a> {
             key_index: Vec::new(),
         };
         for (offset, new) in batch.entries.iter().enumerate() {
-            let want = batch.expected_size + offset as u64;
-            if new.entry.index != want {
-                return Err(StorageError::Corrupt(format!(
-                    "malformed batch: entry index {} where {want} was expected",
-                    new.entry.index
-                )));
-            }
-            let index = to_db(want, "entry index")?;
+            let index = to_db(batch.expected_size + offset as u64, "entry index")?;
             columns.entry_index.push(index);
             columns.entry_leaf_hash.push(new.entry.leaf_hash.as_bytes());
             columns.entry_leaf.push(&new.entry.leaf);

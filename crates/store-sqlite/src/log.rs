@@ -72,28 +72,13 @@ struct EntryRow<'a> {
 
 impl<'a> Rows<'a> {
     fn new(batch: &'a BatchCommit) -> Result<Self, StorageError> {
+        batch.check_shape()?;
         let expected_size = to_db(batch.expected_size, "expected tree size")?;
         let new_size = to_db(batch.new_head.size, "new tree size")?;
-        let appended = batch.entries.len() as u64;
-        if batch.expected_size.checked_add(appended) != Some(batch.new_head.size) {
-            return Err(StorageError::Corrupt(format!(
-                "malformed batch: {appended} entries take size {} to {}, not {}",
-                batch.expected_size,
-                batch.expected_size.saturating_add(appended),
-                batch.new_head.size
-            )));
-        }
         let mut entries = Vec::with_capacity(batch.entries.len());
         let mut keys = Vec::new();
         for (offset, new) in batch.entries.iter().enumerate() {
-            let want = batch.expected_size + offset as u64;
-            if new.entry.index != want {
-                return Err(StorageError::Corrupt(format!(
-                    "malformed batch: entry index {} where {want} was expected",
-                    new.entry.index
-                )));
-            }
-            let index = to_db(want, "entry index")?;
+            let index = to_db(batch.expected_size + offset as u64, "entry index")?;
             entries.push(EntryRow {
                 index,
                 leaf_hash: new.entry.leaf_hash.as_bytes(),

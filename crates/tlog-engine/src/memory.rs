@@ -70,6 +70,7 @@ impl LogStorage for MemoryStorage {
         if fault == Some(CommitFault::FailAndDiscard) {
             return Err(StorageError::Backend("injected failure".into()));
         }
+        batch.check_shape()?;
         let current = state.head.as_ref().map_or(0, |h| h.size);
         if current != batch.expected_size {
             return Ok(CommitOutcome::Conflict);
@@ -80,15 +81,6 @@ impl LogStorage for MemoryStorage {
             .any(|e| state.by_leaf.contains_key(&e.entry.leaf_hash))
         {
             return Ok(CommitOutcome::Conflict);
-        }
-        for (i, new) in batch.entries.iter().enumerate() {
-            let want = batch.expected_size + i as u64;
-            if new.entry.index != want {
-                return Err(StorageError::Corrupt(format!(
-                    "entry index {} where {want} was expected",
-                    new.entry.index
-                )));
-            }
         }
         for new in &batch.entries {
             state.by_leaf.insert(new.entry.leaf_hash, new.entry.index);

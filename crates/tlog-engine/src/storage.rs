@@ -76,6 +76,34 @@ pub struct BatchCommit {
     pub nodes: Vec<(NodeId, Hash)>,
 }
 
+impl BatchCommit {
+    /// Check the shape invariants listed on the type: consecutive indexes from `expected_size`
+    /// and a new size that adds up. Backends call this before writing anything; a violation is
+    /// [`StorageError::Corrupt`] (a caller bug, never data). Range limits of a backend's integer
+    /// types are the backend's to check.
+    pub fn check_shape(&self) -> Result<(), StorageError> {
+        let appended = self.entries.len() as u64;
+        if self.expected_size.checked_add(appended) != Some(self.new_head.size) {
+            return Err(StorageError::Corrupt(format!(
+                "malformed batch: {appended} entries take size {} to {}, not {}",
+                self.expected_size,
+                self.expected_size.saturating_add(appended),
+                self.new_head.size
+            )));
+        }
+        for (offset, new) in self.entries.iter().enumerate() {
+            let want = self.expected_size + offset as u64;
+            if new.entry.index != want {
+                return Err(StorageError::Corrupt(format!(
+                    "malformed batch: entry index {} where {want} was expected",
+                    new.entry.index
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The result of a commit attempt that reached the backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOutcome {

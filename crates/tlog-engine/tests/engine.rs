@@ -283,15 +283,11 @@ async fn reopening_checks_the_stored_tree() {
     check_proof(&next, b"after reopen");
 
     // A head whose root the stored nodes do not produce is refused.
-    let mut bad_head = storage.load_head().await.expect("load").expect("head");
-    bad_head.root = leaf_hash(b"forged");
     let forged = Arc::new(MemoryStorage::new());
-    let batch = tlog_engine::BatchCommit {
-        expected_size: 0,
-        new_head: bad_head,
-        entries: Vec::new(),
-        nodes: Vec::new(),
-    };
+    let mut reference = MemoryTree::new();
+    let leaves: Vec<Vec<u8>> = (0..5).map(|i| format!("f{i}").into_bytes()).collect();
+    let mut batch = tlog_engine::story::batch_appending(&mut reference, &leaves, 1, &[]);
+    batch.new_head.root = leaf_hash(b"forged");
     forged
         .commit_batch(&batch)
         .await
