@@ -85,6 +85,24 @@ pub enum VerifyError {
     },
 }
 
+/// `Ok` when the computed root is the expected one, [`VerifyError::RootMismatch`] otherwise.
+fn expect_root(computed: Hash, expected: Hash) -> Result<(), VerifyError> {
+    if computed == expected {
+        Ok(())
+    } else {
+        Err(VerifyError::RootMismatch { computed, expected })
+    }
+}
+
+/// Like [`expect_root`], for the old (or subtree) root: [`VerifyError::OldRootMismatch`].
+fn expect_old_root(computed: Hash, expected: Hash) -> Result<(), VerifyError> {
+    if computed == expected {
+        Ok(())
+    } else {
+        Err(VerifyError::OldRootMismatch { computed, expected })
+    }
+}
+
 fn check_length(proof: &[Hash], want: usize) -> Result<(), VerifyError> {
     if proof.len() != want {
         return Err(VerifyError::WrongProofLength {
@@ -162,12 +180,7 @@ pub fn verify_inclusion(
     root: &Hash,
 ) -> Result<(), VerifyError> {
     let computed = root_from_inclusion_proof(leaf_hash, index, size, proof)?;
-    if computed != *root {
-        return Err(VerifyError::RootMismatch {
-            computed,
-            expected: *root,
-        });
-    }
+    expect_root(computed, *root)?;
     Ok(())
 }
 
@@ -200,12 +213,7 @@ pub fn verify_consistency(
     }
     if old_size == new_size {
         check_length(proof, 0)?;
-        if old_root != new_root {
-            return Err(VerifyError::RootMismatch {
-                computed: *old_root,
-                expected: *new_root,
-            });
-        }
+        expect_root(*old_root, *new_root)?;
         return Ok(());
     }
     let want = consistency_plan(old_size, new_size).len();
@@ -255,18 +263,8 @@ pub fn verify_consistency(
             want,
         });
     }
-    if old_hash != *old_root {
-        return Err(VerifyError::OldRootMismatch {
-            computed: old_hash,
-            expected: *old_root,
-        });
-    }
-    if new_hash != *new_root {
-        return Err(VerifyError::RootMismatch {
-            computed: new_hash,
-            expected: *new_root,
-        });
-    }
+    expect_old_root(old_hash, *old_root)?;
+    expect_root(new_hash, *new_root)?;
     Ok(())
 }
 
@@ -290,12 +288,7 @@ pub fn verify_subtree_inclusion(
     }
     check_length(proof, inclusion_plan(index, start, end).len())?;
     let computed = chain_inclusion(leaf_hash, index - start, end - start, proof)?;
-    if computed != *subtree_root {
-        return Err(VerifyError::RootMismatch {
-            computed,
-            expected: *subtree_root,
-        });
-    }
+    expect_root(computed, *subtree_root)?;
     Ok(())
 }
 
@@ -319,12 +312,7 @@ pub fn verify_subtree_consistency(
     if start == end && end <= size {
         check_length(proof, 0)?;
         let empty = empty_root();
-        if *subtree_root != empty {
-            return Err(VerifyError::OldRootMismatch {
-                computed: empty,
-                expected: *subtree_root,
-            });
-        }
+        expect_old_root(empty, *subtree_root)?;
         return Ok(());
     }
     if !is_valid_subtree(start, end) {
@@ -398,17 +386,7 @@ pub fn verify_subtree_consistency(
             want,
         });
     }
-    if sub_hash != *subtree_root {
-        return Err(VerifyError::OldRootMismatch {
-            computed: sub_hash,
-            expected: *subtree_root,
-        });
-    }
-    if tree_hash != *root {
-        return Err(VerifyError::RootMismatch {
-            computed: tree_hash,
-            expected: *root,
-        });
-    }
+    expect_old_root(sub_hash, *subtree_root)?;
+    expect_root(tree_hash, *root)?;
     Ok(())
 }
