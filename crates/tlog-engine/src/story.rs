@@ -80,6 +80,33 @@ pub async fn storage_story(storage: Arc<dyn LogStorage>, reopen: Arc<dyn LogStor
         "a new log has no head"
     );
 
+    // Malformed batches (a caller bug) are refused before anything is written.
+    let mut skipped = batch_appending(
+        &mut MemoryTree::new(),
+        &[b"x".to_vec(), b"y".to_vec()],
+        1,
+        &[],
+    );
+    skipped.entries[1].entry.index = 5;
+    let mut wrong_size = batch_appending(
+        &mut MemoryTree::new(),
+        &[b"x".to_vec(), b"y".to_vec()],
+        1,
+        &[],
+    );
+    wrong_size.new_head.size = 3;
+    for malformed in [skipped, wrong_size] {
+        match storage.commit_batch(&malformed).await {
+            Err(StorageError::Corrupt(_)) => {}
+            other => panic!("a malformed batch must be refused as Corrupt, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        reopen.load_head().await.expect("load head"),
+        None,
+        "nothing of a malformed batch is written"
+    );
+
     // Creation, and a second creation losing the race.
     let mut tree = MemoryTree::new();
     let genesis = batch_appending(&mut tree, &[b"genesis".to_vec()], 1_000, &[]);
