@@ -116,6 +116,13 @@ pub enum KeyError {
     /// The crypto backend failed to generate or export a key.
     #[error("key generation failed")]
     GenerationFailed,
+    /// An encrypted private key could not be decrypted: the passphrase is wrong or the
+    /// ciphertext is corrupt (the two cannot be told apart).
+    #[error("could not decrypt the private key (wrong passphrase or corrupt key file)")]
+    Decryption,
+    /// An encrypted private key uses an encryption scheme this crate does not decrypt.
+    #[error("unsupported private key encryption: {0}")]
+    UnsupportedEncryption(String),
 }
 
 /// Why a signature did not verify.

@@ -9,6 +9,7 @@ use crate::KeyError;
 pub(crate) const PUBLIC_KEY: &str = "PUBLIC KEY";
 pub(crate) const PRIVATE_KEY: &str = "PRIVATE KEY";
 pub(crate) const EC_PRIVATE_KEY: &str = "EC PRIVATE KEY";
+pub(crate) const ENCRYPTED_PRIVATE_KEY: &str = "ENCRYPTED PRIVATE KEY";
 
 /// Encode `der` as a PEM block with `label`.
 pub(crate) fn encode(label: &str, der: &[u8]) -> Result<String, pem_rfc7468::Error> {

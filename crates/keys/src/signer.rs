@@ -9,7 +9,8 @@ use aws_lc_rs::signature::{
     EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _,
 };
 use der::Decode;
-use pkcs8::PrivateKeyInfoRef;
+use pkcs8::pkcs5::{self, pbes2};
+use pkcs8::{EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
 use zeroize::Zeroizing;
 
 use crate::asn1::{self, Curve};
@@ -146,6 +147,72 @@ impl SoftwareSigner {
         Self::new(key)
     }
 
+    /// Load a password-encrypted PKCS#8 `EncryptedPrivateKeyInfo` (DER, RFC 5958 §3) whose
+    /// scheme is PBES2 (RFC 8018) with PBKDF2 (HMAC-SHA-224/256/384/512) or scrypt (RFC 7914)
+    /// and AES-CBC or AES-GCM, as `openssl pkcs8 -topk8 -v2 aes-256-cbc` writes it.
+    ///
+    /// A wrong passphrase is [`KeyError::Decryption`]; PBES1 and other schemes are
+    /// [`KeyError::UnsupportedEncryption`]. Key-derivation costs are bounded (PBKDF2 at most
+    /// 10,000,000 iterations, scrypt at most 256 MiB of memory and p ≤ 64) so that a hostile
+    /// file cannot exhaust the machine.
+    pub fn from_encrypted_pkcs8_der(der: &[u8], passphrase: &[u8]) -> Result<Self, KeyError> {
+        let scheme = encryption_scheme_oid(der)?;
+        if scheme != pbes2::PBES2_OID {
+            return Err(KeyError::UnsupportedEncryption(format!(
+                "{scheme} (only PBES2 is supported)"
+            )));
+        }
+        let info = EncryptedPrivateKeyInfoRef::from_der(der)
+            .map_err(|e| KeyError::Malformed(format!("EncryptedPrivateKeyInfo: {e}")))?;
+        let params = info.encryption_algorithm.pbes2().ok_or_else(|| {
+            KeyError::UnsupportedEncryption(format!(
+                "{} (only PBES2 is supported)",
+                info.encryption_algorithm.oid()
+            ))
+        })?;
+        check_kdf_cost(&params.kdf)?;
+        let plaintext = info.decrypt(passphrase).map_err(decryption_error)?;
+        // AES-CBC padding catches most wrong passphrases; the rest decrypt to noise, which is
+        // not a PrivateKeyInfo. A PrivateKeyInfo of an unsupported algorithm keeps its error.
+        if PrivateKeyInfoRef::from_der(plaintext.as_bytes()).is_err() {
+            return Err(KeyError::Decryption);
+        }
+        Self::from_pkcs8_der(plaintext.as_bytes())
+    }
+
+    /// Load a PEM `ENCRYPTED PRIVATE KEY` block (see [`SoftwareSigner::from_encrypted_pkcs8_der`]).
+    pub fn from_encrypted_pkcs8_pem(pem: &str, passphrase: &[u8]) -> Result<Self, KeyError> {
+        let (_, der) = pem::decode(
+            pem,
+            &[pem::ENCRYPTED_PRIVATE_KEY],
+            pem::ENCRYPTED_PRIVATE_KEY,
+        )?;
+        Self::from_encrypted_pkcs8_der(&der, passphrase)
+    }
+
+    /// The private key as PEM `ENCRYPTED PRIVATE KEY`: PKCS#8 encrypted with PBES2, scrypt
+    /// (N = 2^14, r = 8, p = 1, 16-byte random salt) and AES-256-CBC (random IV), which
+    /// OpenSSL 3 reads (`openssl pkey -passin`).
+    pub fn to_encrypted_pkcs8_pem(&self, passphrase: &[u8]) -> Result<Zeroizing<String>, KeyError> {
+        let mut salt = [0u8; 16];
+        let mut iv = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut salt).map_err(|_| KeyError::GenerationFailed)?;
+        aws_lc_rs::rand::fill(&mut iv).map_err(|_| KeyError::GenerationFailed)?;
+        let scrypt =
+            pkcs5::scrypt::Params::new(14, 8, 1).map_err(|_| KeyError::GenerationFailed)?;
+        let params = pbes2::Parameters::generate_scrypt_aes256cbc(scrypt, &salt, iv)
+            .map_err(|_| KeyError::GenerationFailed)?;
+        let (_, pkcs8) = pem::decode(&self.pkcs8_pem, &[pem::PRIVATE_KEY], pem::PRIVATE_KEY)?;
+        let info = PrivateKeyInfoRef::from_der(&pkcs8)
+            .map_err(|e| KeyError::Malformed(format!("PrivateKeyInfo: {e}")))?;
+        let encrypted = info
+            .encrypt_with_params(params, passphrase)
+            .map_err(|_| KeyError::GenerationFailed)?;
+        let pem = pem::encode(pem::ENCRYPTED_PRIVATE_KEY, encrypted.as_bytes())
+            .map_err(|_| KeyError::GenerationFailed)?;
+        Ok(Zeroizing::new(pem))
+    }
+
     /// Load a SEC1 `ECPrivateKey` (RFC 5915) DER for P-256 or P-384.
     pub fn from_sec1_der(der: &[u8]) -> Result<Self, KeyError> {
         let info = asn1::parse_sec1(der)?;
@@ -215,6 +282,68 @@ impl SoftwareSigner {
     /// out as PKCS#8, a PKCS#8 v2 Ed25519 key as v1).
     pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
         self.pkcs8_pem.clone()
+    }
+}
+
+/// Largest PBKDF2 iteration count accepted (RFC 8018 §4.2 calls 10,000,000 appropriate for
+/// especially critical keys).
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// Largest scrypt working memory accepted (128 · r · N bytes).
+const MAX_SCRYPT_MEMORY: u128 = 256 * 1024 * 1024;
+/// Largest scrypt parallelization parameter accepted.
+const MAX_SCRYPT_P: u16 = 64;
+
+/// Refuse key-derivation parameters that would cost more than any sane key file needs.
+fn check_kdf_cost(kdf: &pbes2::Kdf) -> Result<(), KeyError> {
+    if let Some(pbkdf2) = kdf.pbkdf2() {
+        if pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS {
+            return Err(KeyError::UnsupportedEncryption(format!(
+                "PBKDF2 iteration count {} exceeds {MAX_PBKDF2_ITERATIONS}",
+                pbkdf2.iteration_count
+            )));
+        }
+    } else if let Some(scrypt) = kdf.scrypt() {
+        let memory = 128u128 * u128::from(scrypt.block_size) * u128::from(scrypt.cost_parameter);
+        if memory > MAX_SCRYPT_MEMORY || scrypt.parallelization > MAX_SCRYPT_P {
+            return Err(KeyError::UnsupportedEncryption(format!(
+                "scrypt parameters N={} r={} p={} exceed the limits (128·r·N ≤ 256 MiB, p ≤ {MAX_SCRYPT_P})",
+                scrypt.cost_parameter, scrypt.block_size, scrypt.parallelization
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The encryption algorithm OID of an `EncryptedPrivateKeyInfo`, read without interpreting
+/// its parameters (so that PBES1 and PKCS#12 schemes are reported as unsupported, not malformed).
+fn encryption_scheme_oid(der: &[u8]) -> Result<der::asn1::ObjectIdentifier, KeyError> {
+    let malformed = |e: der::Error| KeyError::Malformed(format!("EncryptedPrivateKeyInfo: {e}"));
+    let mut reader = der::SliceReader::new(der).map_err(malformed)?;
+    let oid = der::Reader::sequence(&mut reader, |inner| {
+        let algorithm = spki::AlgorithmIdentifierRef::decode(inner)?;
+        let _ciphertext = <&der::asn1::OctetStringRef>::decode(inner)?;
+        Ok::<_, der::Error>(algorithm.oid)
+    })
+    .map_err(malformed)?;
+    der::Reader::finish(reader).map_err(malformed)?;
+    Ok(oid)
+}
+
+/// Map a PKCS#8/PKCS#5 decryption failure; none of these errors carries key material.
+fn decryption_error(err: pkcs8::Error) -> KeyError {
+    match err {
+        pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::DecryptFailed) => KeyError::Decryption,
+        pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::UnsupportedAlgorithm { oid }) => {
+            KeyError::UnsupportedEncryption(format!("algorithm {oid}"))
+        }
+        pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::NoPbes1CryptSupport) => {
+            KeyError::UnsupportedEncryption("PBES1".into())
+        }
+        pkcs8::Error::EncryptedPrivateKey(other) => {
+            KeyError::UnsupportedEncryption(other.to_string())
+        }
+        // The plaintext was not a document: decryption produced noise.
+        _ => KeyError::Decryption,
     }
 }
 
