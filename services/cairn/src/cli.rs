@@ -23,6 +23,15 @@ pub(crate) enum Command {
     /// Load generators for a running server.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Development helpers.
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DevCommand {
+    /// Print an ID token from the development OIDC issuer of a server started with `--dev`.
+    Token(crate::dev_oidc::TokenArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +75,14 @@ pub(crate) struct ServerFlags {
     /// Log line format: text or json [default: text].
     #[arg(long, value_name = "FORMAT")]
     pub(crate) log_format: Option<String>,
+    /// Trust this OpenID provider's e-mail tokens (audience `sigstore`); repeatable. Adds to
+    /// the `[[oidc.issuers]]` of the configuration.
+    #[arg(long = "oidc-issuer", value_name = "URL")]
+    pub(crate) oidc_issuers: Vec<String>,
+    /// Serve and trust the built-in development OIDC issuer (`cairn dev token` gets tokens
+    /// from it). Never in production.
+    #[arg(long)]
+    pub(crate) dev: bool,
 }
 
 #[derive(Debug, Args)]

@@ -45,8 +45,117 @@ pub(crate) struct Config {
     pub(crate) database_url: Option<String>,
     /// Logging.
     pub(crate) log: LogConfig,
+    /// Serve the built-in development OIDC issuer at `<public_url>/dev/oidc` and trust it
+    /// (never in production: anyone who reaches the listener can mint tokens). Default false.
+    pub(crate) dev: bool,
     /// The Rekor-compatible transparency log.
     pub(crate) rekor: rekor_server::config::RekorConfig,
+    /// The Fulcio-compatible certificate authority.
+    pub(crate) ca: CaConfig,
+    /// The OpenID providers whose tokens the CA accepts.
+    pub(crate) oidc: OidcConfig,
+    /// The RFC 6962 CT log that signs the CA's SCTs.
+    pub(crate) ct: ct_server::CtConfig,
+    /// The RFC 3161 timestamp authority.
+    pub(crate) tsa: TsaConfig,
+}
+
+/// The `[ca]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct CaConfig {
+    /// Serve the CA. Default true.
+    pub(crate) enabled: bool,
+    /// Lifetime of issued certificates, in seconds (60–86400). Default 600.
+    pub(crate) validity_seconds: u32,
+    /// Largest certificate request body, in bytes. Default 4194304 (Fulcio's).
+    pub(crate) max_request_bytes: usize,
+    /// Base URL of a CT log deployed apart (`<url>/ct/v1/add-pre-chain`). Default: the CT log
+    /// of this process.
+    pub(crate) ct_url: Option<String>,
+    /// PEM public key of the CT log at `ct_url`; its SCTs are verified before they are
+    /// embedded, and it is listed in the trust files. Required with `ct_url`.
+    pub(crate) ct_public_key_file: Option<PathBuf>,
+    /// The issuing key and chain.
+    pub(crate) signer: crate::authority::KeySettings,
+}
+
+impl Default for CaConfig {
+    fn default() -> Self {
+        CaConfig {
+            enabled: true,
+            validity_seconds: 600,
+            max_request_bytes: 4 << 20,
+            ct_url: None,
+            ct_public_key_file: None,
+            signer: crate::authority::KeySettings::with_defaults(
+                "cairn-ca",
+                "CAIRN_CA_KEY_PASSPHRASE",
+            ),
+        }
+    }
+}
+
+/// The `[oidc]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct OidcConfig {
+    /// Trusted issuers (`[[oidc.issuers]]`); `--oidc-issuer URL` adds e-mail issuers.
+    pub(crate) issuers: Vec<oidc::IssuerConfig>,
+    /// CI providers for `ci-provider` issuers, laid over the built-in ones
+    /// (`[oidc.ci_providers.NAME]`).
+    pub(crate) ci_providers: std::collections::BTreeMap<String, oidc::CiProviderMetadata>,
+    /// Timeout of each discovery/JWKS request, in seconds. Default 10.
+    pub(crate) fetch_timeout_seconds: u64,
+    /// Seconds fetched keys are used before they are fetched again. Default 3600.
+    pub(crate) cache_seconds: u64,
+    /// Least seconds between two key fetches for one issuer (an unknown `kid` triggers one).
+    /// Default 10.
+    pub(crate) refetch_min_interval_seconds: u64,
+    /// Clock skew allowed for `exp`, `nbf` and `iat`, in seconds. Default 60.
+    pub(crate) leeway_seconds: u64,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        OidcConfig {
+            issuers: Vec::new(),
+            ci_providers: std::collections::BTreeMap::new(),
+            fetch_timeout_seconds: 10,
+            cache_seconds: 3600,
+            refetch_min_interval_seconds: 10,
+            leeway_seconds: 60,
+        }
+    }
+}
+
+/// The `[tsa]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct TsaConfig {
+    /// Serve the TSA. Default true.
+    pub(crate) enabled: bool,
+    /// Policy OID of issued timestamps (and the only one requests may ask for). Default
+    /// `1.3.6.1.4.1.57264.2` (Sigstore's).
+    pub(crate) policy_oid: String,
+    /// Largest timestamp request body, in bytes. Default 10240.
+    pub(crate) max_request_bytes: usize,
+    /// The signing key and chain (leaf first).
+    pub(crate) signer: crate::authority::KeySettings,
+}
+
+impl Default for TsaConfig {
+    fn default() -> Self {
+        TsaConfig {
+            enabled: true,
+            policy_oid: "1.3.6.1.4.1.57264.2".to_owned(),
+            max_request_bytes: 10 * 1024,
+            signer: crate::authority::KeySettings::with_defaults(
+                "cairn-tsa",
+                "CAIRN_TSA_KEY_PASSPHRASE",
+            ),
+        }
+    }
 }
 
 /// The `[log]` table.
@@ -70,7 +179,12 @@ impl Default for Config {
             public_url: None,
             database_url: None,
             log: LogConfig::default(),
+            dev: false,
             rekor: rekor_server::config::RekorConfig::default(),
+            ca: CaConfig::default(),
+            oidc: OidcConfig::default(),
+            ct: ct_server::CtConfig::default(),
+            tsa: TsaConfig::default(),
         }
     }
 }
@@ -139,9 +253,23 @@ pub(crate) fn load(
     }
 
     figment = figment.merge(Serialized::defaults(FlagLayer::from(flags)));
-    let config: Config = figment
+    let mut config: Config = figment
         .extract()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    // `--oidc-issuer URL` adds to the configured issuers rather than replacing them.
+    for url in &flags.oidc_issuers {
+        if config
+            .oidc
+            .issuers
+            .iter()
+            .all(|issuer| issuer.url.as_deref() != Some(url.as_str()))
+        {
+            config.oidc.issuers.push(oidc::IssuerConfig::exact(
+                url.clone(),
+                oidc::IssuerType::Email,
+            ));
+        }
+    }
     let config = validate(config)?;
     Ok(Loaded { config, warnings })
 }
@@ -159,6 +287,8 @@ struct FlagLayer {
     public_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     log: Option<FlagLogLayer>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dev: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -177,6 +307,7 @@ impl From<&ServerFlags> for FlagLayer {
                 .log_format
                 .clone()
                 .map(|format| FlagLogLayer { format }),
+            dev: flags.dev,
         }
     }
 }
@@ -244,10 +375,78 @@ fn validate(config: Config) -> anyhow::Result<ValidConfig> {
         .rekor
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    validate_services(&config).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     Ok(ValidConfig {
         listen,
         raw: config,
     })
+}
+
+/// Checks of the CA, OIDC, CT and TSA tables.
+fn validate_services(config: &Config) -> Result<(), String> {
+    let ca = &config.ca;
+    if !(60..=86_400).contains(&ca.validity_seconds) {
+        return Err(format!(
+            "ca.validity_seconds = {} is outside 60..=86400",
+            ca.validity_seconds
+        ));
+    }
+    if !(1024..=64 << 20).contains(&ca.max_request_bytes) {
+        return Err(format!(
+            "ca.max_request_bytes = {} is outside 1024..=67108864",
+            ca.max_request_bytes
+        ));
+    }
+    if ca.ct_url.is_some() != ca.ct_public_key_file.is_some() {
+        return Err("ca.ct_url and ca.ct_public_key_file go together".to_owned());
+    }
+    if let Some(url) = &ca.ct_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(format!("ca.ct_url = {url:?} must be an http(s) URL"));
+    }
+    ca.signer.validate("ca.signer")?;
+    if ca.enabled && !config.ct.enabled && ca.ct_url.is_none() {
+        return Err(
+            "the CA needs a CT log: enable [ct] or set ca.ct_url and ca.ct_public_key_file"
+                .to_owned(),
+        );
+    }
+    config.ct.validate()?;
+    let oidc = &config.oidc;
+    for (name, value) in [
+        ("oidc.fetch_timeout_seconds", oidc.fetch_timeout_seconds),
+        ("oidc.cache_seconds", oidc.cache_seconds),
+        (
+            "oidc.refetch_min_interval_seconds",
+            oidc.refetch_min_interval_seconds,
+        ),
+    ] {
+        if !(1..=86_400).contains(&value) {
+            return Err(format!("{name} = {value} is outside 1..=86400"));
+        }
+    }
+    if oidc.leeway_seconds > 600 {
+        return Err(format!(
+            "oidc.leeway_seconds = {} exceeds 600",
+            oidc.leeway_seconds
+        ));
+    }
+    oidc::IssuerRegistry::new(oidc.issuers.clone(), oidc.ci_providers.clone())
+        .map_err(|e| format!("oidc: {e}"))?;
+    let tsa = &config.tsa;
+    tsa.policy_oid
+        .parse::<const_oid::ObjectIdentifier>()
+        .map_err(|e| format!("tsa.policy_oid = {:?}: {e}", tsa.policy_oid))?;
+    if !(64..=tsa::MAX_REQUEST_BYTES).contains(&tsa.max_request_bytes) {
+        return Err(format!(
+            "tsa.max_request_bytes = {} is outside 64..={}",
+            tsa.max_request_bytes,
+            tsa::MAX_REQUEST_BYTES
+        ));
+    }
+    tsa.signer.validate("tsa.signer")?;
+    Ok(())
 }
 
 /// The `host[:port]` of a base URL such as `http://rekor.example:3000` (no path, query or
@@ -316,34 +515,25 @@ pub(crate) fn show(flags: &ServerFlags) -> anyhow::Result<()> {
 }
 
 fn toml_text(config: &Config) -> anyhow::Result<String> {
-    // figment re-exports no TOML serializer; build it by hand from the JSON form, which is
-    // small and flat (tables of scalars).
     let mut value = serde_json::to_value(config)?;
     if let Some(url) = value.get_mut("database_url")
         && let Some(text) = url.as_str()
     {
         *url = serde_json::Value::String(redact_password(text));
     }
-    let mut top = String::new();
-    let mut tables = String::new();
-    if let serde_json::Value::Object(map) = value {
-        for (key, v) in map {
-            match v {
-                serde_json::Value::Object(inner) => {
-                    tables.push_str(&format!("\n[{key}]\n"));
-                    for (k, v) in inner {
-                        if !v.is_null() {
-                            tables.push_str(&format!("{k} = {}\n", toml_scalar(&v)));
-                        }
-                    }
-                }
-                // Unset optional fields (null) are left out: TOML has no null.
-                serde_json::Value::Null => {}
-                other => top.push_str(&format!("{key} = {}\n", toml_scalar(&other))),
+    // TOML has no null: unset optional fields are left out.
+    fn drop_nulls(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.retain(|_, v| !v.is_null());
+                map.values_mut().for_each(drop_nulls);
             }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+            _ => {}
         }
     }
-    Ok(top + &tables)
+    drop_nulls(&mut value);
+    toml::to_string(&value).context("writing the configuration as TOML")
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:****@host/db`; other text unchanged.
@@ -358,11 +548,6 @@ pub(crate) fn redact_password(url: &str) -> String {
         Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
         None => url.to_owned(),
     }
-}
-
-fn toml_scalar(value: &serde_json::Value) -> String {
-    // JSON strings, numbers and booleans are valid TOML scalars as written by serde_json.
-    value.to_string()
 }
 
 /// Resolve the data directory against the working directory, for messages and child paths.

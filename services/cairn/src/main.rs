@@ -3,10 +3,14 @@
 //! `cairn up` runs every server on one listener; later subcommands (the client) live here too.
 
 mod app;
+mod authority;
 mod bench;
 mod cli;
 mod config;
 mod database;
+mod dev_oidc;
+mod in_process_ct;
+mod trust;
 mod up;
 
 use std::process::ExitCode;
@@ -19,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Up(args) => up::run(args),
         cli::Command::Config(cli::ConfigCommand::Show(args)) => config::show(&args),
         cli::Command::Bench(cli::BenchCommand::Rekor(args)) => bench::run(args),
+        cli::Command::Dev(cli::DevCommand::Token(args)) => dev_oidc::run_token(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -43,10 +43,10 @@ async fn serve(cfg: config::ValidConfig) -> anyhow::Result<()> {
     let database_url =
         config::DatabaseUrl::effective(&cfg.raw, &data_dir).map_err(anyhow::Error::msg)?;
     let database = Database::open(&database_url).await?;
-    let state = AppState::open(&cfg, &data_dir, &database, &public_host).await?;
+    let state = AppState::open(&cfg, &data_dir, &database, &public_url, &public_host).await?;
     let app = router(&state);
     state.readiness.set_serving();
-    tracing::info!(%local, %public_url, data_dir = %data_dir.display(), database = %database.location(), "cairn is up");
+    tracing::info!(%local, %public_url, data_dir = %data_dir.display(), database = %database.location(), trust = %state.trust_dir.display(), "cairn is up");
     // The one line on stdout: scripts and tests read the address from it (port 0 picks one).
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on http://{local}").context("writing to stdout")?;

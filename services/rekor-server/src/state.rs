@@ -187,6 +187,11 @@ impl RekorState {
         self.0.tree_id
     }
 
+    /// The log's public key.
+    pub fn public_key(&self) -> &keys::PublicKey {
+        self.0.key.public_key()
+    }
+
     /// The log's public key as PEM.
     pub fn public_key_pem(&self) -> &str {
         &self.0.public_key_pem

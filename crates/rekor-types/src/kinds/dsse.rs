@@ -31,8 +31,10 @@ use crate::verifier::Verifier;
 const SERVER_COMPUTED: &[&str] = &["envelopeHash", "payloadHash", "signatures"];
 
 pub(crate) fn canonicalize(spec: &Map<String, Value>) -> Result<(Value, Vec<String>), EntryError> {
+    // `null` is how pydantic clients (sigstore-python) write an absent member; go-swagger
+    // reads it as absent too.
     for name in SERVER_COMPUTED {
-        if spec.contains_key(*name) {
+        if spec.get(*name).is_some_and(|value| !value.is_null()) {
             return Err(EntryError::ServerComputedField {
                 field: format!("spec.{name}"),
             });
