@@ -231,6 +231,10 @@ impl AppState {
                     tsa::Accuracy::new(1, 0, 0).map_err(|e| anyhow::anyhow!("{e}"))?,
                 )
                 .context("setting up the timestamp authority")?;
+                // As upstream: refuse to start with a chain that is not valid now.
+                authority
+                    .check_valid_at(std::time::SystemTime::now())
+                    .context("the TSA certificate chain is not valid now")?;
                 Some(
                     tsa_server::TsaState::with_config(
                         authority,

@@ -20,6 +20,15 @@ use crate::cli::ServerFlags;
 /// Prefix of the environment variables that configure Cairn.
 pub(crate) const ENV_PREFIX: &str = "CAIRN_";
 
+/// `CAIRN_` variables that carry secrets (a PKCS#11 PIN, key passphrases) rather than
+/// configuration; they are not configuration fields and draw no warning.
+const SECRET_ENV_VARS: &[&str] = &[
+    "CAIRN_PKCS11_PIN",
+    "CAIRN_CA_KEY_PASSPHRASE",
+    "CAIRN_TSA_KEY_PASSPHRASE",
+    "CAIRN_KEY_PASSPHRASE",
+];
+
 /// The whole configuration of `cairn up`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -238,6 +247,8 @@ pub(crate) fn load(
         let key = rest.to_ascii_lowercase().replace("__", ".");
         if known.contains(&key) {
             env_pairs.push((key, value));
+        } else if SECRET_ENV_VARS.contains(&name.as_str()) {
+            // Read where the secret is needed, never as configuration.
         } else {
             warnings.push(format!(
                 "ignoring unknown environment variable {name} (not a configuration field)"

@@ -89,9 +89,15 @@ impl FulcioState {
                 }
             },
             KeySource::PublicKey { content, proof } => {
-                let key = parse_public_key(content.as_deref().unwrap_or_default())
-                    .map_err(|e| (e, "bad_public_key"))?;
-                pki::check_public_key_strength(&key).map_err(|e| (insecure(&e), "insecure_key"))?;
+                let key =
+                    parse_public_key(content.as_deref().unwrap_or_default()).map_err(|e| {
+                        let reason = if e.message == messages::INSECURE_PUBLIC_KEY {
+                            "insecure_key"
+                        } else {
+                            "bad_public_key"
+                        };
+                        (e, reason)
+                    })?;
                 let proof = proof.unwrap_or_default();
                 let proven = principal
                     .challenges
@@ -196,7 +202,8 @@ fn insecure(e: &KeyStrengthError) -> FulcioError {
 }
 
 /// `publicKey.content`: PEM `PUBLIC KEY` first, then DER bytes carried as a string (Fulcio's
-/// `challenges.ParsePublicKey`).
+/// `challenges.ParsePublicKey`), then the key policy (Fulcio's `ValidatePubKey`): a key that
+/// parses but is too weak or of a kind Cairn cannot verify is "insecure", not "unparseable".
 fn parse_public_key(content: &str) -> Result<PublicKey, FulcioError> {
     if content.is_empty() {
         return Err(FulcioError::invalid(
@@ -210,7 +217,21 @@ fn parse_public_key(content: &str) -> Result<PublicKey, FulcioError> {
             "public key too large",
         ));
     }
-    PublicKey::from_pem(content)
-        .or_else(|_| PublicKey::from_spki_der(content.as_bytes()))
-        .map_err(|e| FulcioError::invalid(messages::INVALID_PUBLIC_KEY, e))
+    let der = match pem_rfc7468::decode_vec(content.trim().as_bytes()) {
+        Ok((label, der)) if label == "PUBLIC KEY" => der,
+        Ok((label, _)) => {
+            return Err(FulcioError::invalid(
+                messages::INVALID_PUBLIC_KEY,
+                format!("unexpected PEM label {label:?}"),
+            ));
+        }
+        Err(_) => content.as_bytes().to_vec(),
+    };
+    pki::check_key_strength(&der).map_err(|e| {
+        if e.is_insecure() || e.is_unsupported() {
+            insecure(&e)
+        } else {
+            FulcioError::invalid(messages::INVALID_PUBLIC_KEY, e)
+        }
+    })
 }

@@ -61,9 +61,14 @@ struct Spawned {
 }
 
 fn spawn(name: &str, args: &[OsString]) -> Spawned {
+    spawn_with_env(name, args, &[])
+}
+
+fn spawn_with_env(name: &str, args: &[OsString], env: &[(&str, &str)]) -> Spawned {
     let mut child = cairn()
         .args(["up", "--listen", "127.0.0.1:0"])
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -137,6 +142,11 @@ impl Server {
     /// Start `cairn up --listen 127.0.0.1:0 ARGS…` and wait until it listens.
     pub fn start(name: &str, args: &[OsString]) -> Server {
         spawn(name, args).wait_listening()
+    }
+
+    /// [`Server::start`] with extra environment variables for the process.
+    pub fn start_with_env(name: &str, args: &[OsString], env: &[(&str, &str)]) -> Server {
+        spawn_with_env(name, args, env).wait_listening()
     }
 
     /// Start several servers at the same moment (all spawned before any is waited for).
