@@ -218,7 +218,7 @@ fn parse_public_key(content: &str) -> Result<PublicKey, FulcioError> {
         ));
     }
     let der = match pem_rfc7468::decode_vec(content.trim().as_bytes()) {
-        Ok((label, der)) if label == "PUBLIC KEY" => der,
+        Ok(("PUBLIC KEY", der)) => der,
         Ok((label, _)) => {
             return Err(FulcioError::invalid(
                 messages::INVALID_PUBLIC_KEY,
