@@ -375,6 +375,12 @@ fn open_fulcio(
         cache_ttl: std::time::Duration::from_secs(raw.oidc.cache_seconds),
         refetch_min_interval: std::time::Duration::from_secs(raw.oidc.refetch_min_interval_seconds),
         leeway_secs: raw.oidc.leeway_seconds,
+        extra_root_certificates_pem: match &raw.oidc.ca_certificates_file {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+            }
+            None => None,
+        },
         ..oidc_discovery::DiscoveryOptions::default()
     };
     if let Some(dev) = dev_issuer {

@@ -302,7 +302,16 @@ fn load_pkcs11(
             CertificateChain::new(vec![leaf, root])?
         }
     };
-    write_new_dir(dir, &[("chain.pem", chain.to_pem().into_bytes(), false)])?;
+    if let Err(e) = write_new_dir(dir, &[("chain.pem", chain.to_pem().into_bytes(), false)]) {
+        // Another process sharing the data directory created the chain first: use theirs.
+        if chain_path.exists() {
+            return Ok(KeyAndChain {
+                signer,
+                chain: read_chain(&chain_path)?,
+            });
+        }
+        return Err(e);
+    }
     Ok(KeyAndChain { signer, chain })
 }
 
@@ -323,18 +332,38 @@ fn load_or_generate_dir(
     let chain_path = dir.join("chain.pem");
     let key_path = dir.join("key.pem");
     if dir.exists() {
-        let chain = read_chain(&chain_path)?;
-        let text = Zeroizing::new(
-            std::fs::read_to_string(&key_path)
-                .with_context(|| format!("reading {}", key_path.display()))?,
-        );
-        let signer = SoftwareSigner::from_pem(&text)
-            .with_context(|| format!("loading {}", key_path.display()))?;
-        return Ok(KeyAndChain {
-            signer: Arc::new(signer),
-            chain,
-        });
+        return load_generated_dir(&chain_path, &key_path);
     }
+    match generate_dir(settings, purpose, dir) {
+        Ok(material) => Ok(material),
+        // Another process sharing the data directory created it first: use theirs.
+        Err(_) if chain_path.exists() && key_path.exists() => {
+            load_generated_dir(&chain_path, &key_path)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn load_generated_dir(chain_path: &Path, key_path: &Path) -> anyhow::Result<KeyAndChain> {
+    let chain = read_chain(chain_path)?;
+    let text = Zeroizing::new(
+        std::fs::read_to_string(key_path)
+            .with_context(|| format!("reading {}", key_path.display()))?,
+    );
+    let signer = SoftwareSigner::from_pem(&text)
+        .with_context(|| format!("loading {}", key_path.display()))?;
+    Ok(KeyAndChain {
+        signer: Arc::new(signer),
+        chain,
+    })
+}
+
+/// Create a root and its children in `dir` (which must not exist yet).
+fn generate_dir(
+    settings: &KeySettings,
+    purpose: Purpose,
+    dir: &Path,
+) -> anyhow::Result<KeyAndChain> {
     let algorithm = settings.algorithm()?;
     let now = now_unix() - BACKDATE_SECONDS;
     let root_validity = ValidityPeriod::starting_at(now, ROOT_YEARS * SECONDS_PER_YEAR);
@@ -433,7 +462,11 @@ fn write_new_dir(dir: &Path, files: &[(&str, Vec<u8>, bool)]) -> anyhow::Result<
         handle.sync_all()?;
     }
     std::fs::File::open(&tmp)?.sync_all()?;
-    std::fs::rename(&tmp, dir).with_context(|| format!("moving {} into place", dir.display()))?;
+    if let Err(e) = std::fs::rename(&tmp, dir) {
+        // Typically another process created `dir` first; leave no temporary behind.
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e).with_context(|| format!("moving {} into place", dir.display()));
+    }
     std::fs::File::open(parent)?.sync_all()?;
     Ok(())
 }

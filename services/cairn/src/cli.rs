@@ -26,6 +26,16 @@ pub(crate) enum Command {
     /// Development helpers.
     #[command(subcommand)]
     Dev(DevCommand),
+    /// Sign a file into a Sigstore bundle: keyless (Fulcio certificate for an OIDC identity)
+    /// or with --key; logged in Rekor, time-stamped when a TSA is configured.
+    Sign(crate::client::sign::SignArgs),
+    /// Sign an in-toto statement about a file (DSSE envelope) into a Sigstore bundle.
+    Attest(crate::client::sign::AttestArgs),
+    /// Verify a Sigstore bundle offline against a trusted root. Exit 0 only if it holds.
+    Verify(crate::client::verify::VerifyArgs),
+    /// Read and audit a Rekor log (get, search, verify-consistency).
+    #[command(subcommand)]
+    Log(crate::client::log::LogCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,7 +48,13 @@ pub(crate) enum DevCommand {
 pub(crate) enum BenchCommand {
     /// Append distinct, valid hashedrekord entries over HTTP and report entries/s and latency,
     /// next to this machine's raw ECDSA P-256 verify rate.
-    Rekor(crate::bench::RekorBenchArgs),
+    Rekor(crate::bench::rekor::RekorBenchArgs),
+    /// Issue certificates over HTTP (fresh key and proof of possession each) and report
+    /// certificates/s and latency, next to the crypto floor of one certificate.
+    Fulcio(crate::bench::fulcio::FulcioBenchArgs),
+    /// Request RFC 3161 timestamps over HTTP and report timestamps/s and latency, next to the
+    /// raw P-256 signing rate.
+    Tsa(crate::bench::tsa::TsaBenchArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -123,6 +123,9 @@ pub(crate) struct OidcConfig {
     pub(crate) refetch_min_interval_seconds: u64,
     /// Clock skew allowed for `exp`, `nbf` and `iat`, in seconds. Default 60.
     pub(crate) leeway_seconds: u64,
+    /// PEM bundle of extra TLS trust anchors for identity providers whose HTTPS certificates
+    /// come from a private CA. Default none (the system's roots).
+    pub(crate) ca_certificates_file: Option<PathBuf>,
 }
 
 impl Default for OidcConfig {
@@ -134,6 +137,7 @@ impl Default for OidcConfig {
             cache_seconds: 3600,
             refetch_min_interval_seconds: 10,
             leeway_seconds: 60,
+            ca_certificates_file: None,
         }
     }
 }

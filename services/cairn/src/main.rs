@@ -6,6 +6,7 @@ mod app;
 mod authority;
 mod bench;
 mod cli;
+mod client;
 mod config;
 mod database;
 mod dev_oidc;
@@ -22,8 +23,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Up(args) => up::run(args),
         cli::Command::Config(cli::ConfigCommand::Show(args)) => config::show(&args),
-        cli::Command::Bench(cli::BenchCommand::Rekor(args)) => bench::run(args),
+        cli::Command::Bench(cli::BenchCommand::Rekor(args)) => bench::rekor::run(args),
+        cli::Command::Bench(cli::BenchCommand::Fulcio(args)) => bench::fulcio::run(args),
+        cli::Command::Bench(cli::BenchCommand::Tsa(args)) => bench::tsa::run(args),
         cli::Command::Dev(cli::DevCommand::Token(args)) => dev_oidc::run_token(args),
+        cli::Command::Sign(args) => return client::finish(client::sign::run_sign(args)),
+        cli::Command::Attest(args) => return client::finish(client::sign::run_attest(args)),
+        cli::Command::Verify(args) => return client::finish(client::verify::run(args)),
+        cli::Command::Log(command) => return client::finish(client::log::run(command)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -62,12 +62,18 @@ fn created_at(dir: &Path) -> anyhow::Result<i64> {
         .map_or(0, |d| d.as_secs() as i64)
         - 300;
     write_atomically(&path, format!("{now}\n").as_bytes())?;
-    Ok(now)
+    // Another process sharing the data directory may have recorded its time at the same moment:
+    // use whichever file won, so every process writes the same trust files.
+    Ok(std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(now))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
-    let tmp = path.with_extension("tmp");
+    // A name of its own per process: several processes may share the data directory.
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let mut file =
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     file.write_all(bytes)?;

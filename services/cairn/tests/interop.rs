@@ -6,9 +6,10 @@
 //!   Rekor v1 hashedrekord and dsse entries);
 //! - sigstore-js `sign` and `attest` (Fulcio public-key + proof-of-possession path, the TSA's
 //!   JSON requests, Rekor v1);
-//! - every bundle verified offline by sigstore-python and by `@sigstore/verify` against the
-//!   instance's trust files (chain, profile, exactly one SCT, tlog proof, SET, checkpoint,
-//!   RFC 3161 timestamp, identity policy);
+//! - `cairn sign` and `cairn attest`;
+//! - every bundle verified offline by sigstore-python, by `@sigstore/verify` and by
+//!   `cairn verify` against the instance's trust files (chain, profile, exactly one SCT, tlog
+//!   proof, SET, checkpoint, RFC 3161 timestamp, identity policy);
 //! - negative cases: wrong identity, wrong issuer, tampered artifact, and a bundle checked
 //!   against another instance's trust root are refused by every verifier.
 //!
@@ -182,6 +183,29 @@ impl Clients<'_> {
             .arg(file))
     }
 
+    fn cairn_verify(
+        &self,
+        trusted_root: &Path,
+        bundle: &Path,
+        identity: &str,
+        issuer: &str,
+        file: &Path,
+    ) -> (bool, String) {
+        run(common::cairn()
+            .args(["verify", "--bundle"])
+            .arg(bundle)
+            .arg("--trusted-root")
+            .arg(trusted_root)
+            .args([
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                issuer,
+            ])
+            .arg(file)
+            .current_dir(self.dir))
+    }
+
     fn js_verify(
         &self,
         trusted_root: &Path,
@@ -316,12 +340,40 @@ fn real_clients_sign_and_verify_against_cairn() {
         server.stderr_tail()
     );
 
-    // Every bundle verifies in both clients.
+    // cairn: sign and attest.
+    let cairn_file = dir.join("cairn-artifact.txt");
+    write(&cairn_file, &format!("signed by cairn {nonce}\n"));
+    let cairn_bundle = dir.join("cairn.sigstore.json");
+    let (ok, out) = run(common::cairn()
+        .args(["sign", "--identity-token", &token, "--trust-config"])
+        .arg(&trust_config)
+        .arg("--bundle")
+        .arg(&cairn_bundle)
+        .arg(&cairn_file));
+    assert!(ok, "cairn sign failed:\n{out}\n{}", server.stderr_tail());
+    let cairn_attestation = dir.join("cairn.attestation.json");
+    let (ok, out) = run(common::cairn()
+        .args(["attest", "--identity-token", &token, "--trust-config"])
+        .arg(&trust_config)
+        .args([
+            "--predicate-type",
+            "https://slsa.dev/provenance/v1",
+            "--predicate",
+        ])
+        .arg(&predicate)
+        .arg("--bundle")
+        .arg(&cairn_attestation)
+        .arg(&cairn_file));
+    assert!(ok, "cairn attest failed:\n{out}\n{}", server.stderr_tail());
+
+    // Every bundle verifies in all three verifiers.
     let signed = [
         (&py_bundle, &py_file),
         (&py_attestation, &py_file),
         (&js_bundle, &js_file),
         (&js_attestation, &js_file),
+        (&cairn_bundle, &cairn_file),
+        (&cairn_attestation, &cairn_file),
     ];
     for (bundle, file) in signed {
         let (ok, out) = clients.python_verify(&trust_config, bundle, alice, &issuer, file);
@@ -337,6 +389,8 @@ fn real_clients_sign_and_verify_against_cairn() {
             (!is_dsse).then_some(file.as_path()),
         );
         assert!(ok, "@sigstore/verify rejected {}:\n{out}", bundle.display());
+        let (ok, out) = clients.cairn_verify(&trusted_root, bundle, alice, &issuer, file);
+        assert!(ok, "cairn verify rejected {}:\n{out}", bundle.display());
     }
 
     // Negative cases, each refused by both verifiers.
