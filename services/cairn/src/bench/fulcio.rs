@@ -1,8 +1,9 @@
 //! `cairn bench fulcio`: issue certificates over HTTP (public key + proof of possession, the
 //! sigstore-js/cosign shape, each request with its own fresh key), and report certificates/s
 //! next to the cryptographic floor of one certificate measured on one core in the same run:
-//! one RS256 token verification, two P-256 verifications (proof of possession, the SCT
-//! self-check) and three P-256 signatures (precertificate, SCT, final certificate).
+//! one token verification (RS256, what most identity providers sign with; the development
+//! issuer signs ES256, which costs a P-256 verification instead), one P-256 verification (proof
+//! of possession) and three P-256 signatures (precertificate, SCT, final certificate).
 
 use std::time::Duration;
 
@@ -145,7 +146,7 @@ async fn bench(args: FulcioBenchArgs) -> anyhow::Result<()> {
         ))
     })
     .await??;
-    let floor_us = 1e6 / rs256 + 2.0 * 1e6 / p256_verify + 3.0 * 1e6 / p256_sign;
+    let floor_us = 1e6 / rs256 + 1e6 / p256_verify + 3.0 * 1e6 / p256_sign;
     let floor_rate = 1e6 / floor_us;
     say(format!("  raw RS256 verify   {rs256:>10.0} /s on one core"));
     say(format!(
@@ -155,7 +156,7 @@ async fn bench(args: FulcioBenchArgs) -> anyhow::Result<()> {
         "  raw P-256 sign     {p256_sign:>10.0} /s on one core"
     ));
     say(format!(
-        "  crypto floor       {floor_rate:>10.0} certificates/s on one core (1 RS256 verify + 2 P-256 verify + 3 P-256 sign = {floor_us:.0} us)"
+        "  crypto floor       {floor_rate:>10.0} certificates/s on one core (1 RS256 verify + 1 P-256 verify + 3 P-256 sign = {floor_us:.0} us)"
     ));
     let planned = args
         .load
