@@ -47,7 +47,7 @@ async fn bench(args: TsaBenchArgs) -> anyhow::Result<()> {
     let planned = args
         .load
         .requests
-        .unwrap_or((args.load.duration + args.load.warmup) as usize * 12_000);
+        .unwrap_or((args.load.duration + args.load.warmup) as usize * 25_000);
     say(format!("  pre-building       {planned} DER requests"));
     let bodies = build_requests(planned)?;
     let load = Load {
@@ -55,7 +55,7 @@ async fn bench(args: TsaBenchArgs) -> anyhow::Result<()> {
         content_type: "application/timestamp-query",
         success: 200,
     };
-    let rate = measure(&args.load, &load, bodies, "timestamps (200)", 12_000).await?;
+    let rate = measure(&args.load, &load, bodies, "timestamps (200)", 25_000).await?;
     say(format!(
         "  ratio              {:.2} timestamps/s per raw single-core P-256 sign/s",
         rate / sign_rate
