@@ -25,6 +25,9 @@ pub(crate) enum Backend {
     File,
     /// The key in a PKCS#11 token; the chain from `chain_file`, or created on first start.
     Pkcs11,
+    /// A root and an intermediate generated in memory at every start and never written: for
+    /// tests and throw-away instances (clients must fetch the new trust files after a restart).
+    Ephemeral,
 }
 
 /// A PKCS#11 key, as configured (the PIN comes from `pin_file` or `CAIRN_PKCS11_PIN`).
@@ -114,7 +117,7 @@ impl KeySettings {
             ));
         }
         match self.backend {
-            Backend::Generated => {}
+            Backend::Generated | Backend::Ephemeral => {}
             Backend::File => {
                 if self.chain_file.is_none() || self.key_file.is_none() {
                     return Err(format!(
@@ -179,6 +182,7 @@ pub(crate) fn load_or_create(
         Backend::Generated => load_or_generate_dir(settings, purpose, dir),
         Backend::File => load_files(settings),
         Backend::Pkcs11 => load_pkcs11(settings, purpose, dir),
+        Backend::Ephemeral => generate_dir(settings, purpose, None),
     }
 }
 
@@ -334,7 +338,7 @@ fn load_or_generate_dir(
     if dir.exists() {
         return load_generated_dir(&chain_path, &key_path);
     }
-    match generate_dir(settings, purpose, dir) {
+    match generate_dir(settings, purpose, Some(dir)) {
         Ok(material) => Ok(material),
         // Another process sharing the data directory created it first: use theirs.
         Err(_) if chain_path.exists() && key_path.exists() => {
@@ -358,11 +362,12 @@ fn load_generated_dir(chain_path: &Path, key_path: &Path) -> anyhow::Result<KeyA
     })
 }
 
-/// Create a root and its children in `dir` (which must not exist yet).
+/// Create a root and its children, written to `dir` (which must not exist yet) or, with `None`,
+/// kept in memory only.
 fn generate_dir(
     settings: &KeySettings,
     purpose: Purpose,
-    dir: &Path,
+    dir: Option<&Path>,
 ) -> anyhow::Result<KeyAndChain> {
     let algorithm = settings.algorithm()?;
     let now = now_unix() - BACKDATE_SECONDS;
@@ -405,19 +410,26 @@ fn generate_dir(
             (key, CertificateChain::new(vec![leaf, intermediate, root])?)
         }
     };
-    write_new_dir(
-        dir,
-        &[
-            ("chain.pem", chain.to_pem().into_bytes(), false),
-            ("key.pem", signer.to_pkcs8_pem().as_bytes().to_vec(), true),
-            (
-                "root-key.pem",
-                root_key.to_pkcs8_pem().as_bytes().to_vec(),
-                true,
-            ),
-        ],
-    )?;
-    tracing::info!(dir = %dir.display(), "generated a new certificate chain and key");
+    match dir {
+        Some(dir) => {
+            write_new_dir(
+                dir,
+                &[
+                    ("chain.pem", chain.to_pem().into_bytes(), false),
+                    ("key.pem", signer.to_pkcs8_pem().as_bytes().to_vec(), true),
+                    (
+                        "root-key.pem",
+                        root_key.to_pkcs8_pem().as_bytes().to_vec(),
+                        true,
+                    ),
+                ],
+            )?;
+            tracing::info!(dir = %dir.display(), "generated a new certificate chain and key");
+        }
+        None => tracing::warn!(
+            "generated an ephemeral certificate chain and key (in memory only: every restart makes a new CA)"
+        ),
+    }
     Ok(KeyAndChain {
         signer: Arc::new(signer),
         chain,

@@ -27,6 +27,7 @@ const SECRET_ENV_VARS: &[&str] = &[
     "CAIRN_CA_KEY_PASSPHRASE",
     "CAIRN_TSA_KEY_PASSPHRASE",
     "CAIRN_KEY_PASSPHRASE",
+    "CAIRN_KEY_PASSWORD",
 ];
 
 /// The whole configuration of `cairn up`.

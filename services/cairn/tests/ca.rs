@@ -792,3 +792,237 @@ async fn ca_loads_a_chain_and_an_encrypted_key_from_files() {
     );
     check_chain_with_openssl(d, &chain, email);
 }
+
+/// A root and a codeSigning intermediate made with openssl in `d`: `chain.pem` (intermediate,
+/// root), `root.pem`, and the intermediate's key `inter.key` (PEM, unencrypted).
+fn openssl_ca(d: &Path) {
+    let run = |args: &[&str]| {
+        let (ok, out) = openssl(d, args);
+        assert!(ok, "openssl {args:?}: {out}");
+    };
+    std::fs::write(
+        d.join("ext.cnf"),
+        "[req]\ndistinguished_name=dn\n[dn]\n[root]\nbasicConstraints=critical,CA:TRUE,pathlen:1\n\
+         keyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n\
+         [inter]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n\
+         extendedKeyUsage=codeSigning\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
+    )
+    .expect("ext");
+    run(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        "root.key",
+    ]);
+    run(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "root.key",
+        "-subj",
+        "/O=Example/CN=remote-ct root",
+        "-days",
+        "3650",
+        "-config",
+        "ext.cnf",
+        "-extensions",
+        "root",
+        "-out",
+        "root.pem",
+    ]);
+    run(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        "inter.key",
+    ]);
+    run(&[
+        "req",
+        "-new",
+        "-key",
+        "inter.key",
+        "-subj",
+        "/O=Example/CN=remote-ct issuing",
+        "-config",
+        "ext.cnf",
+        "-out",
+        "inter.csr",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "inter.csr",
+        "-CA",
+        "root.pem",
+        "-CAkey",
+        "root.key",
+        "-CAcreateserial",
+        "-days",
+        "3000",
+        "-extfile",
+        "ext.cnf",
+        "-extensions",
+        "inter",
+        "-out",
+        "inter.pem",
+    ]);
+    let chain = format!(
+        "{}{}",
+        std::fs::read_to_string(d.join("inter.pem")).expect("inter"),
+        std::fs::read_to_string(d.join("root.pem")).expect("root")
+    );
+    std::fs::write(d.join("chain.pem"), chain).expect("chain");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ca_gets_scts_from_a_ct_log_deployed_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    openssl_ca(d);
+    // Instance A: only the CT log matters; it accepts chains to the other CA's root.
+    std::fs::write(
+        d.join("a.toml"),
+        format!(
+            "[ca]\nenabled = false\n[ct]\nextra_roots_file = \"{}\"\n",
+            d.join("root.pem").display()
+        ),
+    )
+    .expect("config a");
+    let a = Server::start(
+        "ct-host",
+        &args([
+            "--config",
+            d.join("a.toml").to_str().expect("utf-8"),
+            "--data-dir",
+            d.join("a").to_str().expect("utf-8"),
+        ]),
+    );
+    let ct_key = SoftwareSigner::from_pem(
+        &std::fs::read_to_string(d.join("a/keys/ct.pem")).expect("ct key"),
+    )
+    .expect("ct key parses");
+    std::fs::write(d.join("ct.pub.pem"), ct_key.public_key().to_pem()).expect("write");
+    let other = SoftwareSigner::generate(SigningAlgorithm::EcdsaP256Sha256).expect("key");
+    std::fs::write(d.join("wrong.pub.pem"), other.public_key().to_pem()).expect("write");
+
+    let client = reqwest::Client::new();
+    let ct_size = || async {
+        let sth: Value = client
+            .get(format!("{}/ct/v1/get-sth", a.base))
+            .send()
+            .await
+            .expect("get-sth")
+            .json()
+            .await
+            .expect("json");
+        sth["tree_size"].as_u64().expect("tree_size")
+    };
+
+    for (name, key_file, expect_ok) in [("b", "ct.pub.pem", true), ("c", "wrong.pub.pem", false)] {
+        // Instance B (C): a CA with no CT log of its own, submitting to A over HTTP.
+        std::fs::write(
+            d.join(format!("{name}.toml")),
+            format!(
+                "[ca]\nct_url = \"{}\"\nct_public_key_file = \"{}\"\n[ca.signer]\nbackend = \"file\"\n\
+                 chain_file = \"{}\"\nkey_file = \"{}\"\n[ct]\nenabled = false\n",
+                a.base,
+                d.join(key_file).display(),
+                d.join("chain.pem").display(),
+                d.join("inter.key").display()
+            ),
+        )
+        .expect("config");
+        let data = d.join(name);
+        let server = Server::start(
+            name,
+            &args([
+                "--dev",
+                "--config",
+                d.join(format!("{name}.toml")).to_str().expect("utf-8"),
+                "--data-dir",
+                data.to_str().expect("utf-8"),
+            ]),
+        );
+        let key_pem = std::fs::read_to_string(data.join("keys/dev-oidc.pem")).expect("dev key");
+        let ca = Ca {
+            issuer: format!("{}/dev/oidc", server.base),
+            server,
+            dev_key: SoftwareSigner::from_pem(&key_pem).expect("dev key"),
+            client: reqwest::Client::new(),
+            _dir: tempfile::tempdir().expect("tempdir"),
+            dir: data.clone(),
+        };
+        let before = ct_size().await;
+        let email = "remote@example.com";
+        let token = ca.token_with(&ca.claims(email));
+        let key = SoftwareSigner::generate(SigningAlgorithm::EcdsaP256Sha256).expect("key");
+        let (status, body) = ca.post_v2(&key_request(&token, &key, email), None).await;
+        if expect_ok {
+            assert_eq!(status, 200, "{body}\n{}", ca.server.stderr_tail());
+            let chain: Vec<String> = serde_json::from_value(
+                body["signedCertificateEmbeddedSct"]["chain"]["certificates"].clone(),
+            )
+            .expect("certificates");
+            check_chain_with_openssl(&data, &chain, email);
+            assert_eq!(ct_size().await, before + 1, "the precertificate went to A");
+            // The trust files name A's CT log.
+            let root: Value = serde_json::from_slice(
+                &std::fs::read(data.join("trust/trusted_root.json")).expect("trusted root"),
+            )
+            .expect("json");
+            assert_eq!(root["ctlogs"][0]["baseUrl"], a.base.as_str());
+            assert_eq!(
+                root["ctlogs"][0]["logId"]["keyId"],
+                B64.encode(ct_key.public_key().spki_sha256())
+            );
+        } else {
+            // An SCT that does not verify with the configured key is never embedded.
+            assert_eq!(status, 500, "{body}");
+            assert_eq!(
+                body["message"], "Error entering certificate in CTL",
+                "{body}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ephemeral_ca_lives_in_memory_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("e.toml"), "[ca.signer]\nbackend = \"ephemeral\"\n").expect("config");
+    let mut roots = Vec::new();
+    for _ in 0..2 {
+        let server = Server::start(
+            "ephemeral",
+            &args([
+                "--public-url",
+                "http://ephemeral.test",
+                "--config",
+                d.join("e.toml").to_str().expect("utf-8"),
+                "--data-dir",
+                d.join("data").to_str().expect("utf-8"),
+            ]),
+        );
+        let bundle: Value = reqwest::get(format!("{}/api/v2/trustBundle", server.base))
+            .await
+            .expect("trustBundle")
+            .json()
+            .await
+            .expect("json");
+        roots.push(bundle["chains"][0]["certificates"][1].clone());
+        assert!(
+            !d.join("data/ca").exists(),
+            "an ephemeral CA writes nothing"
+        );
+    }
+    assert_ne!(roots[0], roots[1], "every start makes a new CA");
+}
