@@ -4,7 +4,7 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ct_types::{
@@ -73,31 +73,14 @@ async fn read_chain(
 }
 
 async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, CtError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(CtError::TooLarge { limit });
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|err| {
-        if is_length_limit(&err) {
-            CtError::TooLarge { limit }
-        } else {
-            CtError::BadRequest("could not read the request body".into())
-        }
-    })
-}
-
-fn is_length_limit(err: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = e.source();
-    }
-    false
+    service_kit::body::read_limited(headers, body, limit)
+        .await
+        .map_err(|e| match e {
+            service_kit::body::BodyError::TooLarge { limit } => CtError::TooLarge { limit },
+            service_kit::body::BodyError::Unreadable => {
+                CtError::BadRequest("could not read the request body".into())
+            }
+        })
 }
 
 fn bad_query(rejection: QueryRejection) -> CtError {

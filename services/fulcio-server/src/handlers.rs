@@ -19,17 +19,15 @@ use crate::state::FulcioState;
 const PEM_CHAIN: &str = "application/pem-certificate-chain";
 
 /// Read the whole body, refusing more than `limit` bytes with a 413.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, FulcioError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|source| source.is::<axum::extract::rejection::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if too_large {
-            FulcioError::too_large(limit)
-        } else {
-            FulcioError::invalid(messages::MALFORMED_REQUEST, e)
-        }
-    })
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, FulcioError> {
+    service_kit::body::read_limited(headers, body, limit)
+        .await
+        .map_err(|e| match e {
+            service_kit::body::BodyError::TooLarge { limit } => FulcioError::too_large(limit),
+            service_kit::body::BodyError::Unreadable => {
+                FulcioError::invalid(messages::MALFORMED_REQUEST, e)
+            }
+        })
 }
 
 /// The bearer token of an `Authorization` header (grpc-gateway strips the first `Bearer `).
@@ -83,7 +81,7 @@ pub(crate) async fn signing_cert_v2(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<SigningCertificateResponse>, FulcioError> {
-    let body = read_body(body, state.0.options.max_request_bytes).await?;
+    let body = read_body(&headers, body, state.0.options.max_request_bytes).await?;
     let request: CreateSigningCertificateRequest = parse_json(&body)?;
     let token = request
         .credentials
@@ -107,7 +105,7 @@ pub(crate) async fn signing_cert_v1(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, FulcioError> {
-    let body = read_body(body, state.0.options.max_request_bytes).await?;
+    let body = read_body(&headers, body, state.0.options.max_request_bytes).await?;
     let request: LegacySigningCertificateRequest = parse_json(&body)?;
     let token = bearer(&headers).unwrap_or_default();
     let key = if let Some(csr) = request

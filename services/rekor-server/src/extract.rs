@@ -24,36 +24,14 @@ pub(crate) async fn read_json_body(
             return Err(ApiError::UnsupportedMediaType);
         }
     }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::TooLarge { limit });
-    }
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => Ok(bytes),
-        Err(err) => {
-            if is_length_limit(&err) {
-                Err(ApiError::TooLarge { limit })
-            } else {
-                Err(ApiError::BadRequest(
-                    "could not read the request body".to_owned(),
-                ))
+    service_kit::body::read_limited(headers, body, limit)
+        .await
+        .map_err(|err| match err {
+            service_kit::body::BodyError::TooLarge { limit } => ApiError::TooLarge { limit },
+            service_kit::body::BodyError::Unreadable => {
+                ApiError::BadRequest("could not read the request body".to_owned())
             }
-        }
-    }
-}
-
-fn is_length_limit(err: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = e.source();
-    }
-    false
+        })
 }
 
 /// Parse `bytes` as a JSON object into `T`, turning serde's message into a 400. (serde's derive

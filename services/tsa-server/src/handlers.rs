@@ -56,31 +56,14 @@ fn request_form(headers: &HeaderMap) -> Result<RequestForm, ApiError> {
 
 /// Read a body of at most `limit` bytes: a declared or actual size beyond it is 413.
 async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::TooLarge { limit });
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|err| {
-        if is_length_limit(&err) {
-            ApiError::TooLarge { limit }
-        } else {
-            ApiError::BadRequest("could not read the request body".to_owned())
-        }
-    })
-}
-
-fn is_length_limit(err: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = e.source();
-    }
-    false
+    service_kit::body::read_limited(headers, body, limit)
+        .await
+        .map_err(|e| match e {
+            service_kit::body::BodyError::TooLarge { limit } => ApiError::TooLarge { limit },
+            service_kit::body::BodyError::Unreadable => {
+                ApiError::BadRequest("could not read the request body".to_owned())
+            }
+        })
 }
 
 fn request_error(err: RequestError) -> ApiError {
