@@ -46,12 +46,28 @@ struct Ca {
 }
 
 impl Ca {
+    /// A CA client for a server started by the test itself (`--dev`, data in `data`).
+    fn attach(server: Server, data: &Path, issuer: String) -> Ca {
+        let key_pem = std::fs::read_to_string(data.join("keys/dev-oidc.pem")).expect("dev key");
+        Ca {
+            issuer,
+            server,
+            dev_key: SoftwareSigner::from_pem(&key_pem).expect("dev key parses"),
+            client: reqwest::Client::new(),
+            _dir: tempfile::tempdir().expect("tempdir"),
+            dir: data.to_owned(),
+        }
+    }
+
     fn start() -> Ca {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().to_owned();
-        let server = Server::start(
+        // A small body limit, so that the 413 case fits in the socket buffers (a 4 MiB body
+        // would still be in flight when the server answers and closes the connection).
+        let server = Server::start_with_env(
             "ca",
             &args(["--dev", "--data-dir", path.to_str().expect("utf-8")]),
+            &[("CAIRN_CA__MAX_REQUEST_BYTES", "8192")],
         );
         let dev_key = SoftwareSigner::from_pem(
             &std::fs::read_to_string(path.join("keys/dev-oidc.pem")).expect("dev key"),
@@ -472,7 +488,7 @@ async fn ca_issues_in_both_shapes_and_refuses_bad_requests_without_logging_them(
     // A client of its own: the server closes the connection after refusing the body.
     let response = reqwest::Client::new()
         .post(format!("{}/api/v2/signingCert", ca.server.base))
-        .body(vec![b' '; 5 << 20])
+        .body(vec![b' '; 16 << 10])
         .send()
         .await
         .expect("post");
@@ -583,15 +599,7 @@ async fn ca_issues_with_a_key_held_in_a_pkcs11_token() {
     for round in 0..2 {
         // The second start finds the key in the token and the chain in the data directory.
         let server = Server::start_with_env("pkcs11", &flags, &env);
-        let key_pem = std::fs::read_to_string(data.join("keys/dev-oidc.pem")).expect("dev key");
-        let ca = Ca {
-            issuer: format!("{public_url}/dev/oidc"),
-            server,
-            dev_key: SoftwareSigner::from_pem(&key_pem).expect("dev key"),
-            client: reqwest::Client::new(),
-            _dir: tempfile::tempdir().expect("tempdir"),
-            dir: data.clone(),
-        };
+        let ca = Ca::attach(server, &data, format!("{public_url}/dev/oidc"));
         let email = "hsm@example.com";
         let token = ca.token_with(&ca.claims(email));
         let key = SoftwareSigner::generate(SigningAlgorithm::EcdsaP256Sha256).expect("key");
@@ -633,102 +641,23 @@ async fn ca_loads_a_chain_and_an_encrypted_key_from_files() {
     // codeSigning intermediate, the intermediate's key encrypted (PBES2, AES-256-CBC).
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let run = |args: &[&str]| {
-        let (ok, out) = openssl(d, args);
-        assert!(ok, "openssl {args:?}: {out}");
-    };
-    std::fs::write(
-        d.join("ext.cnf"),
-        "[req]\ndistinguished_name=dn\n[dn]\n[root]\nbasicConstraints=critical,CA:TRUE,pathlen:1\nkeyUsage=critical,keyCertSign,cRLSign\n\
-         subjectKeyIdentifier=hash\n\
-         [inter]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n\
-         extendedKeyUsage=codeSigning\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
-    )
-    .expect("ext");
-    run(&[
-        "ecparam",
-        "-name",
-        "prime256v1",
-        "-genkey",
-        "-noout",
-        "-out",
-        "root.key",
-    ]);
-    run(&[
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        "root.key",
-        "-subj",
-        "/O=Example/CN=example root",
-        "-days",
-        "3650",
-        "-config",
-        "ext.cnf",
-        "-extensions",
-        "root",
-        "-out",
-        "root.pem",
-    ]);
-    run(&[
-        "ecparam",
-        "-name",
-        "prime256v1",
-        "-genkey",
-        "-noout",
-        "-out",
-        "inter.key",
-    ]);
-    run(&[
-        "req",
-        "-new",
-        "-key",
-        "inter.key",
-        "-subj",
-        "/O=Example/CN=example issuing",
-        "-config",
-        "ext.cnf",
-        "-out",
-        "inter.csr",
-    ]);
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "inter.csr",
-        "-CA",
-        "root.pem",
-        "-CAkey",
-        "root.key",
-        "-CAcreateserial",
-        "-days",
-        "3000",
-        "-extfile",
-        "ext.cnf",
-        "-extensions",
-        "inter",
-        "-out",
-        "inter.pem",
-    ]);
-    run(&[
-        "pkcs8",
-        "-topk8",
-        "-v2",
-        "aes-256-cbc",
-        "-in",
-        "inter.key",
-        "-passout",
-        "pass:correct horse",
-        "-out",
-        "inter.enc.pem",
-    ]);
-    let chain = format!(
-        "{}{}",
-        std::fs::read_to_string(d.join("inter.pem")).expect("inter"),
-        std::fs::read_to_string(d.join("root.pem")).expect("root")
+    openssl_ca(d);
+    let (ok, out) = openssl(
+        d,
+        &[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            "inter.key",
+            "-passout",
+            "pass:correct horse",
+            "-out",
+            "inter.enc.pem",
+        ],
     );
-    std::fs::write(d.join("chain.pem"), chain).expect("chain");
+    assert!(ok, "{out}");
     std::fs::write(
         d.join("cairn.toml"),
         format!(
@@ -764,15 +693,8 @@ async fn ca_loads_a_chain_and_an_encrypted_key_from_files() {
         &flags("data"),
         &[("CAIRN_CA_KEY_PASSPHRASE", "correct horse")],
     );
-    let key_pem = std::fs::read_to_string(d.join("data/keys/dev-oidc.pem")).expect("dev key");
-    let ca = Ca {
-        issuer: format!("{}/dev/oidc", server.base),
-        server,
-        dev_key: SoftwareSigner::from_pem(&key_pem).expect("dev key"),
-        client: reqwest::Client::new(),
-        _dir: tempfile::tempdir().expect("tempdir"),
-        dir: d.join("data"),
-    };
+    let issuer = format!("{}/dev/oidc", server.base);
+    let ca = Ca::attach(server, &d.join("data"), issuer);
     let email = "file@example.com";
     let token = ca.token_with(&ca.claims(email));
     let key = SoftwareSigner::generate(SigningAlgorithm::EcdsaP256Sha256).expect("key");
@@ -951,15 +873,8 @@ async fn ca_gets_scts_from_a_ct_log_deployed_apart() {
                 data.to_str().expect("utf-8"),
             ]),
         );
-        let key_pem = std::fs::read_to_string(data.join("keys/dev-oidc.pem")).expect("dev key");
-        let ca = Ca {
-            issuer: format!("{}/dev/oidc", server.base),
-            server,
-            dev_key: SoftwareSigner::from_pem(&key_pem).expect("dev key"),
-            client: reqwest::Client::new(),
-            _dir: tempfile::tempdir().expect("tempdir"),
-            dir: data.clone(),
-        };
+        let issuer = format!("{}/dev/oidc", server.base);
+        let ca = Ca::attach(server, &data, issuer);
         let before = ct_size().await;
         let email = "remote@example.com";
         let token = ca.token_with(&ca.claims(email));
