@@ -171,9 +171,10 @@ impl Leaf {
             .map(str::to_owned)
     }
 
-    /// Verify the embedded SCTs: at least `threshold` from trusted CT logs must verify over
-    /// the precertificate entry (issuer = `issuer`), each inside its log key's validity. An SCT
-    /// from a trusted log that fails is an error; SCTs from unknown logs are ignored.
+    /// Verify the embedded SCTs: the certificate must carry exactly one SCT (as Fulcio issues
+    /// and sigstore-python requires), and at least `threshold` from trusted CT logs must verify
+    /// over the precertificate entry (issuer = `issuer`), each inside its log key's validity. An
+    /// SCT from a trusted log that fails is an error; SCTs from unknown logs are ignored.
     pub(crate) fn verify_scts(
         &self,
         issuer: &Certificate,
@@ -184,6 +185,9 @@ impl Leaf {
             .map_err(|e| VerifyError::MalformedSct(e.to_string()))?;
         if scts.is_empty() {
             return Err(VerifyError::NoSct);
+        }
+        if scts.len() > 1 {
+            return Err(VerifyError::MultipleScts { found: scts.len() });
         }
         let issuer_spki = issuer
             .tbs_certificate()
@@ -244,4 +248,94 @@ fn check_ca_chain(ca: &Authority, position: usize, at: i64) -> Result<(), String
         .map_err(|e| e.to_string())?;
     let key = PublicKey::from_spki_der(&spki).map_err(|e| e.to_string())?;
     pki::validate_issuing_chain(&chain, &key, None, at).map_err(|e| format!("CA chain: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trust::Window;
+    use keys::{Signer, SigningAlgorithm, SoftwareSigner};
+
+    /// A CA, a leaf for an e-mail identity carrying one SCT per key in `ct_keys`, and the
+    /// trusted CT logs for those keys.
+    fn leaf_with_scts(ct_keys: &[SoftwareSigner]) -> (Leaf, Certificate, Vec<LogKey>) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let ca_key = SoftwareSigner::generate(SigningAlgorithm::EcdsaP256Sha256).expect("key");
+        let root = pki::generate_root(
+            &ca_key,
+            &pki::DistinguishedName::new("test root", "Test"),
+            pki::ValidityPeriod::starting_at(now - 60, 86_400),
+        )
+        .expect("root");
+        let issuer = pki::IssuerCert::from_certificate(&root).expect("issuer");
+        let request = pki::LeafRequest {
+            public_key: SoftwareSigner::generate(SigningAlgorithm::EcdsaP256Sha256)
+                .expect("key")
+                .public_key()
+                .clone(),
+            san: pki::SubjectAltName::Email("a@example.com".to_owned()),
+            extensions: vec![pki::SigstoreExtension::new(1, "https://idp.example")],
+            not_before_unix: now,
+            validity_secs: 600,
+        };
+        let prepared = pki::PreparedLeaf::new(&request, &issuer).expect("prepare");
+        let entry = ct_types::SignedEntry::Precert {
+            issuer_key_hash: ca_key.public_key().spki_sha256(),
+            tbs_certificate: prepared.ct_tbs(),
+        };
+        let now_ms = u64::try_from(now).unwrap_or(0) * 1000;
+        let scts: Vec<_> = ct_keys
+            .iter()
+            .map(|key| {
+                ct_types::SignedCertificateTimestamp::sign(key, now_ms, &entry, Vec::new())
+                    .expect("sct")
+            })
+            .collect();
+        let list = ct_types::encode_sct_list(&scts).expect("list");
+        let der = prepared.finalize(&ca_key, &list).expect("final");
+        let logs = ct_keys
+            .iter()
+            .map(|key| LogKey {
+                base_url: "https://ct.example".to_owned(),
+                host: "ct.example".to_owned(),
+                key: key.public_key().clone(),
+                log_id: key.public_key().spki_sha256().to_vec(),
+                checkpoint_key_id: None,
+                valid_for: Window {
+                    start: now - 3600,
+                    end: None,
+                },
+            })
+            .collect();
+        (Leaf::parse(&der).expect("leaf"), root, logs)
+    }
+
+    #[test]
+    fn exactly_one_sct_is_required() {
+        let keys: Vec<_> = (0..2)
+            .map(|_| SoftwareSigner::generate(SigningAlgorithm::EcdsaP256Sha256).expect("key"))
+            .collect();
+        let (leaf, issuer, logs) = leaf_with_scts(&keys[..1]);
+        assert_eq!(
+            leaf.verify_scts(&issuer, &logs, 1)
+                .expect("one SCT verifies"),
+            1
+        );
+        // The same SCT from a log the trusted root does not list does not count.
+        assert!(matches!(
+            leaf.verify_scts(&issuer, &[], 1),
+            Err(VerifyError::SctThreshold {
+                verified: 0,
+                required: 1
+            })
+        ));
+        let (leaf, issuer, logs) = leaf_with_scts(&keys);
+        assert!(matches!(
+            leaf.verify_scts(&issuer, &logs, 1),
+            Err(VerifyError::MultipleScts { found: 2 })
+        ));
+    }
 }

@@ -87,6 +87,13 @@ pub enum VerifyError {
     /// The certificate carries no embedded SCT.
     #[error("the signing certificate has no embedded SCT")]
     NoSct,
+    /// The certificate carries more than one SCT (Fulcio embeds exactly one; sigstore-python
+    /// refuses others).
+    #[error("the signing certificate carries {found} SCTs; exactly one is expected")]
+    MultipleScts {
+        /// How many.
+        found: usize,
+    },
     /// The SCT list does not parse.
     #[error("the signing certificate's SCT list is malformed: {0}")]
     MalformedSct(String),
