@@ -130,13 +130,13 @@ impl SqliteStore {
             // write volume per entry about fourfold once the indexes outgrow the cache.
             .page_size(1024)
             .journal_mode(SqliteJournalMode::Wal)
-            // 64 MiB of page cache. A larger cache (256 MiB was tried) keeps more of a
-            // million-entry log's random-key indexes in memory, but SQLite then spends ~9% of
-            // the CPU at every commit walking its page-cache hash table
-            // (`pcache1TruncateUnsafe` in `pager_end_transaction`, seen with perf); pages that do
-            // not fit are read from the OS page cache instead. Measured: Fulcio issuance 1,800/s
-            // against 1,554/s with 256 MiB, back to back on one machine.
-            .pragma("cache_size", "-65536")
+            // 128 MiB of page cache, a measured compromise. 256 MiB kept more of a
+            // million-entry log's random-key indexes in memory, but SQLite then walked its
+            // page-cache hash table at every commit (`pcache1TruncateUnsafe` in
+            // `pager_end_transaction`, ~9% of the CPU in a perf profile); 64 MiB avoided that but
+            // lost ~22% of the append rate by 1M entries. With 128 MiB the rate at 1M entries
+            // stayed within ~7% of a young log's (docs/rekor.md).
+            .pragma("cache_size", "-131072")
             .pragma("journal_size_limit", "67108864")
             // Checkpoint every 32 MiB of WAL instead of 4 MiB: hot pages (index interiors) are
             // copied back once per checkpoint, not once per few batches.
