@@ -70,18 +70,7 @@ impl AppState {
         let engine_metrics = EngineMetrics::register(&mut registry);
 
         let rekor = if cfg.raw.rekor.enabled {
-            let key_file = cfg
-                .raw
-                .rekor
-                .key_file
-                .clone()
-                .unwrap_or_else(|| data_dir.join("keys").join("rekor.pem"));
-            let (key, origin) =
-                load_or_generate(&key_file, keys::SigningAlgorithm::EcdsaP256Sha256)
-                    .context("loading the Rekor log key")?;
-            if origin == KeyOrigin::Generated {
-                tracing::info!(path = %key_file.display(), "generated a new Rekor log key");
-            }
+            let key = load_log_key(cfg.raw.rekor.key_file.as_deref(), data_dir, "rekor")?;
             let hostname = cfg
                 .raw
                 .rekor
@@ -127,72 +116,17 @@ impl AppState {
             None
         };
 
-        let ct = if raw.ct.enabled {
-            let key_file = raw
-                .ct
-                .key_file
-                .clone()
-                .unwrap_or_else(|| data_dir.join("keys").join("ct.pem"));
-            let (key, origin) =
-                load_or_generate(&key_file, keys::SigningAlgorithm::EcdsaP256Sha256)
-                    .context("loading the CT log key")?;
-            if origin == KeyOrigin::Generated {
-                tracing::info!(path = %key_file.display(), "generated a new CT log key");
-            }
-            let mut roots = Vec::new();
-            if let Some(ca) = &ca_chain {
-                roots.push(der::Encode::to_der(ca.chain.root()).context("encoding the CA root")?);
-            }
-            if let Some(path) = &raw.ct.extra_roots_file {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                let extra = pki::CertificateChain::from_pem(&text)
-                    .with_context(|| format!("parsing {}", path.display()))?;
-                roots.extend(extra.der_certificates().iter().cloned());
-            }
-            if roots.is_empty() {
-                anyhow::bail!(
-                    "the CT log has no root to accept: enable [ca] or set ct.extra_roots_file"
-                );
-            }
-            let state = ct_server::CtState::open(
-                database.log("ct"),
-                key,
-                roots,
-                &raw.ct,
-                engine_metrics.clone(),
-                &mut registry,
-            )
-            .await
-            .context("opening the CT log")?;
-            tracing::info!(
-                log_id = hex::encode(state.log_id()),
-                size = state.log().head().size,
-                "CT log ready"
-            );
-            Some(state)
-        } else {
-            None
-        };
+        let ct = open_ct(
+            raw,
+            data_dir,
+            database,
+            ca_chain.as_ref(),
+            &engine_metrics,
+            &mut registry,
+        )
+        .await?;
 
-        let dev_issuer = if raw.dev {
-            let (key, _) = load_or_generate(
-                &data_dir.join("keys").join("dev-oidc.pem"),
-                keys::SigningAlgorithm::EcdsaP256Sha256,
-            )
-            .context("loading the development OIDC key")?;
-            let issuer = DevIssuer::new(
-                key,
-                format!("{public_url}{}", crate::dev_oidc::DEV_ISSUER_PATH),
-            )?;
-            tracing::warn!(
-                issuer = issuer.issuer_url(),
-                "the development OIDC issuer is on: anyone who reaches this listener can get certificates for any e-mail address"
-            );
-            Some(issuer)
-        } else {
-            None
-        };
+        let dev_issuer = open_dev_issuer(raw, data_dir, public_url)?;
 
         let fulcio = match &ca_chain {
             Some(ca) => Some(open_fulcio(
@@ -205,50 +139,7 @@ impl AppState {
             None => None,
         };
 
-        let tsa_chain = if raw.tsa.enabled {
-            Some(
-                authority::load_or_create(
-                    &raw.tsa.signer,
-                    Purpose::Timestamping,
-                    &data_dir.join("tsa"),
-                )
-                .context("loading the TSA key and chain")?,
-            )
-        } else {
-            None
-        };
-        let tsa = match &tsa_chain {
-            Some(material) => {
-                let policy = raw
-                    .tsa
-                    .policy_oid
-                    .parse()
-                    .map_err(|e| anyhow::anyhow!("tsa.policy_oid: {e}"))?;
-                let authority = tsa::TimestampAuthority::new(
-                    material.signer.clone(),
-                    material.chain.der_certificates().to_vec(),
-                    policy,
-                    tsa::Accuracy::new(1, 0, 0).map_err(|e| anyhow::anyhow!("{e}"))?,
-                )
-                .context("setting up the timestamp authority")?;
-                // As upstream: refuse to start with a chain that is not valid now.
-                authority
-                    .check_valid_at(std::time::SystemTime::now())
-                    .context("the TSA certificate chain is not valid now")?;
-                Some(
-                    tsa_server::TsaState::with_config(
-                        authority,
-                        material.chain.to_pem(),
-                        tsa_server::TsaConfig {
-                            max_request_bytes: raw.tsa.max_request_bytes,
-                        },
-                        &mut registry,
-                    )
-                    .context("setting up the timestamp authority API")?,
-                )
-            }
-            None => None,
-        };
+        let (tsa, tsa_chain) = open_tsa(raw, data_dir, &mut registry)?;
 
         let mut oidc_urls: Vec<String> = dev_issuer
             .iter()
@@ -440,4 +331,135 @@ fn open_fulcio(
     )
     .context("setting up the CA")?;
     Ok(state)
+}
+
+/// A transparency log's ECDSA P-256 key: the configured file, or `DATA_DIR/keys/<name>.pem`,
+/// generated on first start.
+fn load_log_key(
+    configured: Option<&Path>,
+    data_dir: &Path,
+    name: &str,
+) -> anyhow::Result<Arc<dyn keys::Signer>> {
+    let key_file = configured
+        .map(Path::to_owned)
+        .unwrap_or_else(|| data_dir.join("keys").join(format!("{name}.pem")));
+    let (key, origin) = load_or_generate(&key_file, keys::SigningAlgorithm::EcdsaP256Sha256)
+        .with_context(|| format!("loading the {name} log key"))?;
+    if origin == KeyOrigin::Generated {
+        tracing::info!(path = %key_file.display(), "generated a new {name} log key");
+    }
+    Ok(key)
+}
+
+/// The CT log, accepting chains to the CA's root and `ct.extra_roots_file`.
+async fn open_ct(
+    raw: &Config,
+    data_dir: &Path,
+    database: &Database,
+    ca_chain: Option<&KeyAndChain>,
+    engine_metrics: &EngineMetrics,
+    registry: &mut Registry,
+) -> anyhow::Result<Option<ct_server::CtState>> {
+    if !raw.ct.enabled {
+        return Ok(None);
+    }
+    let key = load_log_key(raw.ct.key_file.as_deref(), data_dir, "ct")?;
+    let mut roots = Vec::new();
+    if let Some(ca) = ca_chain {
+        roots.push(der::Encode::to_der(ca.chain.root()).context("encoding the CA root")?);
+    }
+    if let Some(path) = &raw.ct.extra_roots_file {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let extra = pki::CertificateChain::from_pem(&text)
+            .with_context(|| format!("parsing {}", path.display()))?;
+        roots.extend(extra.der_certificates().iter().cloned());
+    }
+    if roots.is_empty() {
+        anyhow::bail!("the CT log has no root to accept: enable [ca] or set ct.extra_roots_file");
+    }
+    let state = ct_server::CtState::open(
+        database.log("ct"),
+        key,
+        roots,
+        &raw.ct,
+        engine_metrics.clone(),
+        registry,
+    )
+    .await
+    .context("opening the CT log")?;
+    tracing::info!(
+        log_id = hex::encode(state.log_id()),
+        size = state.log().head().size,
+        "CT log ready"
+    );
+    Ok(Some(state))
+}
+
+/// The development OIDC issuer, with `--dev`.
+fn open_dev_issuer(
+    raw: &Config,
+    data_dir: &Path,
+    public_url: &str,
+) -> anyhow::Result<Option<DevIssuer>> {
+    if !raw.dev {
+        return Ok(None);
+    }
+    let (key, _) = load_or_generate(
+        &data_dir.join("keys").join("dev-oidc.pem"),
+        keys::SigningAlgorithm::EcdsaP256Sha256,
+    )
+    .context("loading the development OIDC key")?;
+    let issuer = DevIssuer::new(
+        key,
+        format!("{public_url}{}", crate::dev_oidc::DEV_ISSUER_PATH),
+    )?;
+    tracing::warn!(
+        issuer = issuer.issuer_url(),
+        "the development OIDC issuer is on: anyone who reaches this listener can get certificates for any e-mail address"
+    );
+    Ok(Some(issuer))
+}
+
+/// The timestamp authority and its key and chain, when enabled.
+fn open_tsa(
+    raw: &Config,
+    data_dir: &Path,
+    registry: &mut Registry,
+) -> anyhow::Result<(Option<tsa_server::TsaState>, Option<KeyAndChain>)> {
+    if !raw.tsa.enabled {
+        return Ok((None, None));
+    }
+    let material = authority::load_or_create(
+        &raw.tsa.signer,
+        Purpose::Timestamping,
+        &data_dir.join("tsa"),
+    )
+    .context("loading the TSA key and chain")?;
+    let policy = raw
+        .tsa
+        .policy_oid
+        .parse()
+        .map_err(|e| anyhow::anyhow!("tsa.policy_oid: {e}"))?;
+    let authority = tsa::TimestampAuthority::new(
+        material.signer.clone(),
+        material.chain.der_certificates().to_vec(),
+        policy,
+        tsa::Accuracy::new(1, 0, 0).map_err(|e| anyhow::anyhow!("{e}"))?,
+    )
+    .context("setting up the timestamp authority")?;
+    // As upstream: refuse to start with a chain that is not valid now.
+    authority
+        .check_valid_at(std::time::SystemTime::now())
+        .context("the TSA certificate chain is not valid now")?;
+    let state = tsa_server::TsaState::with_config(
+        authority,
+        material.chain.to_pem(),
+        tsa_server::TsaConfig {
+            max_request_bytes: raw.tsa.max_request_bytes,
+        },
+        registry,
+    )
+    .context("setting up the timestamp authority API")?;
+    Ok((Some(state), Some(material)))
 }
