@@ -778,7 +778,7 @@ mod tests {
 
     #[test]
     fn shown_toml_round_trips_through_the_loader() {
-        let config = Config {
+        let mut config = Config {
             listen: "[::1]:3100".to_owned(),
             log: LogConfig {
                 filter: "info,cairn=debug".to_owned(),
@@ -786,6 +786,28 @@ mod tests {
             },
             ..Config::default()
         };
+        // Nested tables and arrays of tables survive too.
+        let mut issuer = oidc::IssuerConfig::exact(
+            "https://token.actions.github.corp.example",
+            oidc::IssuerType::CiProvider,
+        );
+        issuer.ci_provider = Some("github-workflow".to_owned());
+        issuer.admit = vec![oidc::AdmissionRule {
+            claim: "repository_owner".to_owned(),
+            pattern: "platform".to_owned(),
+        }];
+        config.oidc.issuers = vec![
+            oidc::IssuerConfig::exact("https://idp.corp.example", oidc::IssuerType::Email),
+            issuer,
+        ];
+        config.ca.signer.backend = crate::authority::Backend::Pkcs11;
+        config.ca.signer.pkcs11 = Some(crate::authority::Pkcs11Section {
+            module_path: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"),
+            token_label: Some("cairn-ca".to_owned()),
+            slot_id: None,
+            key_label: "fulcio-issuing".to_owned(),
+            pin_file: None,
+        });
         let text = toml_text(&config).expect("toml");
         let dir = tempfile::tempdir().expect("tempdir");
         let flags = ServerFlags {
