@@ -5,11 +5,9 @@ use std::sync::Arc;
 use keys::{PublicKey, Signer};
 use oidc_discovery::TokenVerifier;
 use pki::{CertificateChain, IssuerCert};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use service_kit::metrics::CounterByLabel;
 
 use crate::ct::PrecertificateLog;
 
@@ -50,65 +48,47 @@ pub(crate) struct IssuingCa {
     pub(crate) chain_pem: Vec<String>,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct IssuerTypeLabel {
-    issuer_type: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabel {
-    reason: String,
-}
-
 /// CA metrics.
 #[derive(Clone, Debug)]
 pub(crate) struct FulcioMetrics {
-    issued: Family<IssuerTypeLabel, Counter>,
-    rejected: Family<ReasonLabel, Counter>,
+    issued: CounterByLabel,
+    rejected: CounterByLabel,
     pub(crate) issue_seconds: Histogram,
 }
 
 impl FulcioMetrics {
     fn register(registry: &mut Registry) -> Self {
-        let metrics = FulcioMetrics {
-            issued: Family::default(),
-            rejected: Family::default(),
-            issue_seconds: Histogram::new([
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-            ]),
-        };
-        registry.register(
-            "fulcio_certificates_issued",
-            "Code-signing certificates issued, by issuer type",
-            metrics.issued.clone(),
-        );
-        registry.register(
-            "fulcio_requests_rejected",
-            "Certificate requests refused, by reason",
-            metrics.rejected.clone(),
-        );
+        let issue_seconds = Histogram::new([
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+        ]);
         registry.register(
             "fulcio_issue_seconds",
             "Time to issue a certificate (token check, precertificate, SCT, final certificate)",
-            metrics.issue_seconds.clone(),
+            issue_seconds.clone(),
         );
-        metrics
+        FulcioMetrics {
+            issued: CounterByLabel::register(
+                registry,
+                "fulcio_certificates_issued",
+                "Code-signing certificates issued, by issuer type",
+                "issuer_type",
+            ),
+            rejected: CounterByLabel::register(
+                registry,
+                "fulcio_requests_rejected",
+                "Certificate requests refused, by reason",
+                "reason",
+            ),
+            issue_seconds,
+        }
     }
 
     pub(crate) fn issued(&self, issuer_type: &str) {
-        self.issued
-            .get_or_create(&IssuerTypeLabel {
-                issuer_type: issuer_type.to_owned(),
-            })
-            .inc();
+        self.issued.inc(issuer_type);
     }
 
     pub(crate) fn rejected(&self, reason: &str) {
-        self.rejected
-            .get_or_create(&ReasonLabel {
-                reason: reason.to_owned(),
-            })
-            .inc();
+        self.rejected.inc(reason);
     }
 }
 

@@ -4,14 +4,12 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use rekor_types::{
     EntryId, EntryPolicy, EntryUuid, InclusionProof, LogEntry, LogEntryAnon, LogEntryVerification,
     TreeId,
 };
+use service_kit::metrics::CounterByLabel;
 use sha2::{Digest, Sha256};
 use tlog_core::Hash;
 use tlog_engine::{EngineMetrics, Log, LogStorage, PendingEntry, StoredEntry, StoredHead};
@@ -48,53 +46,37 @@ pub enum RekorOpenError {
     },
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct KindLabel {
-    kind: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabel {
-    reason: String,
-}
-
 /// Rekor-level metrics (the engine counts batches, latency and tree size).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct RekorMetrics {
-    appended: Family<KindLabel, Counter>,
-    rejected: Family<ReasonLabel, Counter>,
+    appended: CounterByLabel,
+    rejected: CounterByLabel,
 }
 
 impl RekorMetrics {
     fn register(registry: &mut Registry) -> Self {
-        let metrics = RekorMetrics::default();
-        registry.register(
-            "rekor_entries_appended",
-            "Entries appended through the Rekor API, by kind",
-            metrics.appended.clone(),
-        );
-        registry.register(
-            "rekor_entries_rejected",
-            "Proposed entries refused, by reason",
-            metrics.rejected.clone(),
-        );
-        metrics
+        RekorMetrics {
+            appended: CounterByLabel::register(
+                registry,
+                "rekor_entries_appended",
+                "Entries appended through the Rekor API, by kind",
+                "kind",
+            ),
+            rejected: CounterByLabel::register(
+                registry,
+                "rekor_entries_rejected",
+                "Proposed entries refused, by reason",
+                "reason",
+            ),
+        }
     }
 
     pub(crate) fn appended(&self, kind: &str) {
-        self.appended
-            .get_or_create(&KindLabel {
-                kind: kind.to_owned(),
-            })
-            .inc();
+        self.appended.inc(kind);
     }
 
     pub(crate) fn rejected(&self, reason: &str) {
-        self.rejected
-            .get_or_create(&ReasonLabel {
-                reason: reason.to_owned(),
-            })
-            .inc();
+        self.rejected.inc(reason);
     }
 }
 

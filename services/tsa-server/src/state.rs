@@ -6,6 +6,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
+use service_kit::metrics::CounterByLabel;
 use tsa::TimestampAuthority;
 
 /// Default limit on `POST /api/v1/timestamp` bodies: real requests are under 200 bytes.
@@ -50,32 +51,30 @@ struct IssuedLabels {
     format: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabel {
-    reason: String,
-}
-
 /// TSA metrics: tokens issued by imprint hash and request format, requests refused by reason.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct TsaMetrics {
     issued: Family<IssuedLabels, Counter>,
-    rejected: Family<ReasonLabel, Counter>,
+    rejected: CounterByLabel,
 }
 
 impl TsaMetrics {
     fn register(registry: &mut Registry) -> Self {
-        let metrics = TsaMetrics::default();
+        let issued = Family::<IssuedLabels, Counter>::default();
         registry.register(
             "tsa_timestamps_issued",
             "Time-stamp tokens issued, by imprint hash algorithm and request format (der, json)",
-            metrics.issued.clone(),
+            issued.clone(),
         );
-        registry.register(
-            "tsa_requests_rejected",
-            "Time-stamp requests refused, by reason",
-            metrics.rejected.clone(),
-        );
-        metrics
+        TsaMetrics {
+            issued,
+            rejected: CounterByLabel::register(
+                registry,
+                "tsa_requests_rejected",
+                "Time-stamp requests refused, by reason",
+                "reason",
+            ),
+        }
     }
 
     pub(crate) fn issued(&self, hash_algorithm: &str, format: &str) {
@@ -88,11 +87,7 @@ impl TsaMetrics {
     }
 
     pub(crate) fn rejected(&self, reason: &str) {
-        self.rejected
-            .get_or_create(&ReasonLabel {
-                reason: reason.to_owned(),
-            })
-            .inc();
+        self.rejected.inc(reason);
     }
 }
 
