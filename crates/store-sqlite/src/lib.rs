@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod log;
+pub mod page_cache;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -113,6 +114,10 @@ impl SqliteStore {
             location: location.clone(),
             source,
         };
+        // Before the first connection of the process: SQLite accepts a page cache only then.
+        if let Err(err) = page_cache::install() {
+            tracing::warn!(error = %err, "SQLite keeps its own page cache (slower commits)");
+        }
         let common = base
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
@@ -130,12 +135,10 @@ impl SqliteStore {
             // write volume per entry about fourfold once the indexes outgrow the cache.
             .page_size(1024)
             .journal_mode(SqliteJournalMode::Wal)
-            // 128 MiB of page cache, a measured compromise. 256 MiB kept more of a
-            // million-entry log's random-key indexes in memory, but SQLite then walked its
-            // page-cache hash table at every commit (`pcache1TruncateUnsafe` in
-            // `pager_end_transaction`, ~9% of the CPU in a perf profile); 64 MiB avoided that but
-            // lost ~22% of the append rate by 1M entries. With 128 MiB the rate at 1M entries
-            // stayed within ~7% of a young log's (docs/rekor.md).
+            // 128 MiB of page cache for the random-key indexes (leaf hashes, search keys). Its
+            // cost used to grow with its size: SQLite walked the whole cache at every commit
+            // while the file was under 1 GiB, which `page_cache` (installed in `open_with`) now
+            // skips; see that module.
             .pragma("cache_size", "-131072")
             .pragma("journal_size_limit", "67108864")
             // Checkpoint every 32 MiB of WAL instead of 4 MiB: hot pages (index interiors) are

@@ -341,3 +341,29 @@ async fn many_stores_opening_a_new_file_at_once_all_succeed() {
         assert_eq!(applied, 1, "the migration is applied exactly once");
     }
 }
+
+/// Every store installs the `page_cache` wrapper before its first connection, so commits skip
+/// SQLite's whole-cache walk (see that module); were it not installed, nothing would be
+/// counted.
+#[tokio::test]
+async fn commits_go_through_the_page_cache_wrapper() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = open(&dir.path().join("log.db")).await;
+    let log = store.log("rekor");
+    let before = store_sqlite::page_cache::stats();
+    let mut tree = MemoryTree::new();
+    for round in 0..20 {
+        let leaves: Vec<String> = (0..50).map(|i| format!("round {round} leaf {i}")).collect();
+        let leaves: Vec<&str> = leaves.iter().map(String::as_str).collect();
+        let next = batch(&mut tree, &leaves, &["k"]);
+        assert_eq!(
+            log.commit_batch(&next).await.expect("commit"),
+            CommitOutcome::Committed
+        );
+    }
+    let after = store_sqlite::page_cache::stats();
+    assert!(
+        after.skipped >= before.skipped + 20,
+        "every commit's truncate was skipped: {before:?} -> {after:?}"
+    );
+}

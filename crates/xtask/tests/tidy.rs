@@ -83,6 +83,54 @@ fn every_crate_inherits_workspace_lints_and_has_a_readme() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// The workspace denies `unsafe` code; exactly one module, the SQLite page-cache FFI, lifts that.
+#[test]
+fn only_the_sqlite_page_cache_allows_unsafe_code() {
+    const ALLOWED: &str = "crates/store-sqlite/src/page_cache.rs";
+    let root = workspace_root();
+    let mut offenders = Vec::new();
+    let mut found_in_allowed = false;
+    for dir in ["crates", "services"] {
+        visit_rust_files(&root.join(dir), &mut |path, text| {
+            if text.contains("allow(unsafe_code)") {
+                let relative = path.strip_prefix(&root).unwrap_or(path).to_string_lossy();
+                if relative.starts_with(ALLOWED) {
+                    found_in_allowed = true;
+                } else if !relative.ends_with("tests/tidy.rs") {
+                    offenders.push(relative.into_owned());
+                }
+            }
+        });
+    }
+    assert!(
+        offenders.is_empty(),
+        "unsafe code allowed in {offenders:#?}"
+    );
+    assert!(
+        found_in_allowed,
+        "the tidy rule no longer matches store-sqlite's page_cache"
+    );
+}
+
+fn visit_rust_files(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == "target") {
+            continue;
+        }
+        if path.is_dir() {
+            visit_rust_files(&path, f);
+        } else if path.extension().is_some_and(|e| e == "rs")
+            && let Ok(text) = std::fs::read_to_string(&path)
+        {
+            f(&path, &text);
+        }
+    }
+}
+
 /// A workspace member of a fake workspace: `(name, layer, normal deps, dev deps)`.
 type FakeMember<'a> = (&'a str, Option<&'a str>, &'a [&'a str], &'a [&'a str]);
 
