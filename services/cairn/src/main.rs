@@ -18,6 +18,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's allocator: the server allocates and frees many small buffers per
+/// request across threads, and glibc's malloc/free were ~10% of its CPU under `cairn bench rekor`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
