@@ -641,8 +641,11 @@ enum Round {
 async fn run_sequencer(inner: Arc<Inner>, mut receiver: mpsc::Receiver<Pending>) {
     let max = inner.config.batch_max_entries.max(1);
     while let Some(first) = receiver.recv().await {
+        // The wait counts from when the first entry was queued, not from when the sequencer got
+        // to it: under load it was queued while the previous batch committed, so the deadline
+        // has passed and the batch goes at once with everything queued meanwhile.
+        let deadline = tokio::time::Instant::from_std(first.enqueued) + inner.config.batch_wait;
         let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + inner.config.batch_wait;
         while batch.len() < max {
             match receiver.try_recv() {
                 Ok(next) => batch.push(next),

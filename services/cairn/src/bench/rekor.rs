@@ -24,7 +24,7 @@ pub(crate) struct RekorBenchArgs {
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     pub(crate) url: String,
     /// Concurrent connections (each with one request in flight).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 128)]
     pub(crate) connections: usize,
     /// Seconds of measured load.
     #[arg(long, default_value_t = 60)]
