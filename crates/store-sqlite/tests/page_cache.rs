@@ -29,6 +29,18 @@ fn value_for(key: &[u8; 32]) -> Vec<u8> {
     key.iter().rev().copied().cycle().take(96).collect()
 }
 
+/// Insert the generator's next key (and its value) and return the key.
+async fn insert_next(conn: &mut sqlx::SqliteConnection, keys: &mut Keys) -> [u8; 32] {
+    let key = keys.next();
+    sqlx::query("INSERT INTO kv (k, v) VALUES (?, ?)")
+        .bind(key.as_slice())
+        .bind(value_for(&key))
+        .execute(conn)
+        .await
+        .expect("insert");
+    key
+}
+
 #[tokio::test]
 async fn random_inserts_commits_and_rollbacks_read_back_exactly() {
     store_sqlite::page_cache::install().expect("installed before any SQLite connection");
@@ -68,26 +80,13 @@ async fn random_inserts_commits_and_rollbacks_read_back_exactly() {
         let mut tx = conn.begin().await.expect("begin");
         let mut rows = Vec::new();
         for _ in 0..60 {
-            let key = keys.next();
-            sqlx::query("INSERT INTO kv (k, v) VALUES (?, ?)")
-                .bind(key.as_slice())
-                .bind(value_for(&key))
-                .execute(&mut *tx)
-                .await
-                .expect("insert");
-            rows.push(key);
+            rows.push(insert_next(&mut tx, &mut keys).await);
         }
         if batch % 7 == 3 {
             // A savepoint rolled back inside a committed transaction.
             let mut inner = tx.begin().await.expect("savepoint");
             for _ in 0..40 {
-                let key = keys.next();
-                sqlx::query("INSERT INTO kv (k, v) VALUES (?, ?)")
-                    .bind(key.as_slice())
-                    .bind(value_for(&key))
-                    .execute(&mut *inner)
-                    .await
-                    .expect("insert in savepoint");
+                insert_next(&mut inner, &mut keys).await;
             }
             inner.rollback().await.expect("rollback to savepoint");
         }
