@@ -103,16 +103,7 @@ impl Ca {
     }
 
     async fn ct_size(&self) -> u64 {
-        let sth: Value = self
-            .client
-            .get(format!("{}/ct/v1/get-sth", self.server.base))
-            .send()
-            .await
-            .expect("get-sth")
-            .json()
-            .await
-            .expect("sth json");
-        sth["tree_size"].as_u64().expect("tree_size")
+        ct_size(&self.client, &self.server.base).await
     }
 
     async fn post_v2(&self, body: &Value, bearer: Option<&str>) -> (u16, Value) {
@@ -128,6 +119,25 @@ impl Ca {
         let json = response.json().await.unwrap_or(Value::Null);
         (status, json)
     }
+}
+
+/// The CT log's tree size at `base` (its signed tree head).
+async fn ct_size(client: &reqwest::Client, base: &str) -> u64 {
+    let sth: Value = client
+        .get(format!("{base}/ct/v1/get-sth"))
+        .send()
+        .await
+        .expect("get-sth")
+        .json()
+        .await
+        .expect("sth json");
+    sth["tree_size"].as_u64().expect("tree_size")
+}
+
+/// The PEM chain of a successful `/api/v2/signingCert` answer.
+fn issued_chain(body: &Value) -> Vec<String> {
+    serde_json::from_value(body["signedCertificateEmbeddedSct"]["chain"]["certificates"].clone())
+        .expect("certificates")
 }
 
 /// The js/cosign request shape: public key + proof of possession over `challenge`.
@@ -216,10 +226,7 @@ async fn ca_issues_in_both_shapes_and_refuses_bad_requests_without_logging_them(
     let size0 = ca.ct_size().await;
     let (status, body) = ca.post_v2(&key_request(&token, &key, email), None).await;
     assert_eq!(status, 200, "{body}\n{}", ca.server.stderr_tail());
-    let chain: Vec<String> = serde_json::from_value(
-        body["signedCertificateEmbeddedSct"]["chain"]["certificates"].clone(),
-    )
-    .expect("certificates");
+    let chain = issued_chain(&body);
     assert!(
         chain.iter().all(|pem| !pem.ends_with('\n')),
         "PEMs are trimmed"
@@ -610,10 +617,7 @@ async fn ca_issues_with_a_key_held_in_a_pkcs11_token() {
             "round {round}: {body}\n{}",
             ca.server.stderr_tail()
         );
-        let chain: Vec<String> = serde_json::from_value(
-            body["signedCertificateEmbeddedSct"]["chain"]["certificates"].clone(),
-        )
-        .expect("certificates");
+        let chain = issued_chain(&body);
         // The token key is the root: leaf + root.
         assert_eq!(chain.len(), 2, "round {round}");
         let work = tempfile::tempdir().expect("tempdir");
@@ -700,10 +704,7 @@ async fn ca_loads_a_chain_and_an_encrypted_key_from_files() {
     let key = SoftwareSigner::generate(SigningAlgorithm::EcdsaP256Sha256).expect("key");
     let (status, body) = ca.post_v2(&key_request(&token, &key, email), None).await;
     assert_eq!(status, 200, "{body}\n{}", ca.server.stderr_tail());
-    let chain: Vec<String> = serde_json::from_value(
-        body["signedCertificateEmbeddedSct"]["chain"]["certificates"].clone(),
-    )
-    .expect("certificates");
+    let chain = issued_chain(&body);
     assert!(
         chain[2].contains(
             std::fs::read_to_string(d.join("root.pem"))
@@ -836,17 +837,6 @@ async fn ca_gets_scts_from_a_ct_log_deployed_apart() {
     std::fs::write(d.join("wrong.pub.pem"), other.public_key().to_pem()).expect("write");
 
     let client = reqwest::Client::new();
-    let ct_size = || async {
-        let sth: Value = client
-            .get(format!("{}/ct/v1/get-sth", a.base))
-            .send()
-            .await
-            .expect("get-sth")
-            .json()
-            .await
-            .expect("json");
-        sth["tree_size"].as_u64().expect("tree_size")
-    };
 
     for (name, key_file, expect_ok) in [("b", "ct.pub.pem", true), ("c", "wrong.pub.pem", false)] {
         // Instance B (C): a CA with no CT log of its own, submitting to A over HTTP.
@@ -875,19 +865,20 @@ async fn ca_gets_scts_from_a_ct_log_deployed_apart() {
         );
         let issuer = format!("{}/dev/oidc", server.base);
         let ca = Ca::attach(server, &data, issuer);
-        let before = ct_size().await;
+        let before = ct_size(&client, &a.base).await;
         let email = "remote@example.com";
         let token = ca.token_with(&ca.claims(email));
         let key = SoftwareSigner::generate(SigningAlgorithm::EcdsaP256Sha256).expect("key");
         let (status, body) = ca.post_v2(&key_request(&token, &key, email), None).await;
         if expect_ok {
             assert_eq!(status, 200, "{body}\n{}", ca.server.stderr_tail());
-            let chain: Vec<String> = serde_json::from_value(
-                body["signedCertificateEmbeddedSct"]["chain"]["certificates"].clone(),
-            )
-            .expect("certificates");
+            let chain = issued_chain(&body);
             check_chain_with_openssl(&data, &chain, email);
-            assert_eq!(ct_size().await, before + 1, "the precertificate went to A");
+            assert_eq!(
+                ct_size(&client, &a.base).await,
+                before + 1,
+                "the precertificate went to A"
+            );
             // The trust files name A's CT log.
             let root: Value = serde_json::from_slice(
                 &std::fs::read(data.join("trust/trusted_root.json")).expect("trusted root"),
