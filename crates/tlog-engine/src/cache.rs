@@ -2,8 +2,9 @@
 //!
 //! Merkle nodes of perfect subtrees never change once complete, so a cached node is never stale,
 //! even when another process appends to the same log. The cache keeps every node at level 8 and
-//! above (1/256 of all nodes: about 4,000 per million entries) and the lower-level nodes of the
-//! most recent leaves (`recent_leaves`); anything else is read from storage when asked for.
+//! above (1/256 of all nodes: about 4,000 per million entries), whether committed by this process
+//! or read from storage, and the lower-level nodes of the most recent leaves (`recent_leaves`);
+//! anything else is read from storage when asked for.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -47,6 +48,23 @@ impl NodeCache {
             let first_kept = horizon >> level;
             if map.first_key_value().is_some_and(|(k, _)| *k < first_kept) {
                 *map = map.split_off(&first_kept);
+            }
+        }
+    }
+
+    /// Keep the permanent-level nodes among `nodes` read from storage. Lower-level ones are left
+    /// out: they are old (the recent ones come from commits), and keeping them would only make
+    /// [`NodeCache::insert`] prune again.
+    pub(crate) fn remember(&self, nodes: &[(NodeId, Hash)]) {
+        if !nodes.iter().any(|(node, _)| node.level >= PERMANENT_LEVEL) {
+            return;
+        }
+        let mut levels = self.levels.write().unwrap_or_else(|e| e.into_inner());
+        for (node, hash) in nodes {
+            if node.level >= PERMANENT_LEVEL
+                && let Some(level) = levels.get_mut(usize::from(node.level))
+            {
+                level.insert(node.index, *hash);
             }
         }
     }

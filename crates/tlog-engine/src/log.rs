@@ -521,7 +521,11 @@ impl Inner {
                     hashes.len()
                 )));
             }
-            extra.extend(missing.into_iter().zip(hashes));
+            let fetched: Vec<(NodeId, Hash)> = missing.into_iter().zip(hashes).collect();
+            // Upper nodes were complete before this process started (or appended by another
+            // process): without this, every proof after a restart read them again.
+            self.cache.remember(&fetched);
+            extra.extend(fetched);
         }
         Err(ReadError::Storage("node reads did not converge".into()))
     }

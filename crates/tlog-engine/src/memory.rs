@@ -28,6 +28,7 @@ struct State {
     keys: BTreeMap<String, Vec<u64>>,
     next_fault: Option<CommitFault>,
     commits: u64,
+    nodes_read: u64,
 }
 
 /// Everything in one process's memory; lost on exit.
@@ -50,6 +51,11 @@ impl MemoryStorage {
     /// Number of successful commits so far (batches, not entries).
     pub fn commit_count(&self) -> u64 {
         self.lock().commits
+    }
+
+    /// Number of node hashes read so far through [`LogStorage::read_nodes`].
+    pub fn nodes_read(&self) -> u64 {
+        self.lock().nodes_read
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -108,7 +114,8 @@ impl LogStorage for MemoryStorage {
     }
 
     async fn read_nodes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
-        let state = self.lock();
+        let mut state = self.lock();
+        state.nodes_read += nodes.len() as u64;
         nodes
             .iter()
             .map(|n| {

@@ -305,6 +305,40 @@ async fn reopening_checks_the_stored_tree() {
 }
 
 #[tokio::test]
+async fn after_reopening_appends_read_old_upper_nodes_once() {
+    let storage = Arc::new(MemoryStorage::new());
+    {
+        let log = open(storage.clone(), Arc::default()).await;
+        let tasks: Vec<_> = (1..512)
+            .map(|i| {
+                let log = log.clone();
+                tokio::spawn(async move { log.append(entry(&format!("before {i}"))).await })
+            })
+            .collect();
+        for task in tasks {
+            appended(task.await.expect("task").expect("append"));
+        }
+        assert_eq!(log.head().size, 512);
+    }
+    // Every later leaf's proof needs the level-9 root of the first 512 leaves, which this
+    // process did not commit: it is read once, not once per append.
+    let reopened = open(storage.clone(), Arc::default()).await;
+    let first = appended(reopened.append(entry("after 0")).await.expect("append"));
+    check_proof(&first, b"after 0");
+    let reads = storage.nodes_read();
+    for i in 1..40 {
+        let text = format!("after {i}");
+        let next = appended(reopened.append(entry(&text)).await.expect("append"));
+        check_proof(&next, text.as_bytes());
+    }
+    assert_eq!(
+        storage.nodes_read(),
+        reads,
+        "appends after the first read nodes again"
+    );
+}
+
+#[tokio::test]
 async fn proof_requests_outside_the_tree_are_caller_errors() {
     let storage = Arc::new(MemoryStorage::new());
     let log = open(storage, Arc::default()).await;
