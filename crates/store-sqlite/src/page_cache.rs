@@ -7,8 +7,8 @@
 //! pages). `pcache1` remembers the largest page number it has seen, and at every commit
 //! `pager_end_transaction` asks the cache to drop pages beyond the end of the database. While the
 //! database is smaller than 1 GiB, that remembered number lies far beyond the end, so `pcache1`
-//! walks its *entire* hash table and every cached page at every commit: with the log's (then) 128 MiB
-//! writer cache that walk was 22–24 % of the server's CPU under `cairn bench rekor` (a `perf`
+//! walks its *entire* hash table and every cached page at every commit: with the log's writer
+//! cache (128 MiB then) that walk was 22–24 % of the server's CPU under `cairn bench rekor` (a `perf`
 //! profile; `perf probe` on `pcache1TruncateUnsafe` showed `iMaxKey = 0x100001` at every commit).
 //! Random-key index inserts (leaf hashes, search keys) split pages constantly, so every Cairn log
 //! hit it until its file passed 1 GiB.
